@@ -22,6 +22,8 @@ from pydantic import (
     PlainSerializer,
     SecretStr,
     SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -110,3 +112,15 @@ class ResponseModel(WireModel):
     """A body Browserbase returns. Lenient; unknown fields are kept as extras."""
 
     model_config = ConfigDict(extra="allow")
+
+    @model_serializer(mode="wrap")
+    def _keep_unknown_nulls(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        """Unknown fields go back exactly as they came, ``null`` included, at every depth."""
+        data: dict[str, Any] = handler(self)
+        if info.exclude_none:
+            for key, value in (self.model_extra or {}).items():
+                if value is None:
+                    data[key] = None
+        return data
