@@ -1,0 +1,216 @@
+"""Where the client connects and with which key.
+
+Resolution, explicit arguments first, then the environment variables of the
+official SDK (``BROWSERBASE_API_KEY``, ``BROWSERBASE_BASE_URL``; empty values
+count as unset):
+
+=============  ==================  =================================================
+key            base URL            result
+=============  ==================  =================================================
+given          given               that server, that key
+given          none                Browserbase (https://api.browserbase.com)
+none           loopback URL        a local emulator (``bbnb emulator``) with its
+                                   default key; results are labelled simulated
+none           other URL           ``ConfigurationError``: a real server needs a key
+none           none                the embedded emulator (``bbnb.emulator.embedded()``),
+                                   with a once-per-process notice that results are
+                                   simulated and how to set a real key
+=============  ==================  =================================================
+
+A client given ``transport=`` (tests, an in-process emulator) never starts the
+embedded emulator: it needs an ``api_key`` unless its base URL is loopback.
+
+``simulated`` is True for the embedded emulator and for any loopback base URL:
+Browserbase itself is never on 127.0.0.1, so loopback means an emulator.
+"""
+
+from __future__ import annotations
+
+import importlib
+import ipaddress
+import logging
+import os
+import sys
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from bbnb._exceptions import ConfigurationError
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "EMULATOR_DEFAULT_API_KEY",
+    "ENV_API_KEY",
+    "ENV_BASE_URL",
+    "ResolvedConfig",
+    "is_loopback_url",
+    "resolve_config",
+]
+
+logger = logging.getLogger("bbnb")
+
+DEFAULT_BASE_URL = "https://api.browserbase.com"
+ENV_API_KEY = "BROWSERBASE_API_KEY"
+ENV_BASE_URL = "BROWSERBASE_BASE_URL"
+#: The key the bbnb emulator accepts unless configured otherwise.
+EMULATOR_DEFAULT_API_KEY = "bb_emulator_local_key"
+
+SIMULATED_NOTICE = (
+    "bbnb: no {env} is set, so this client uses bbnb's built-in Browserbase emulator at "
+    "{url}.\n"
+    "Results are SIMULATED: no real browser runs.  To use Browserbase, set your key without "
+    "writing it into a saved cell, for example:\n"
+    "    import getpass, os\n"
+    "    os.environ['{env}'] = getpass.getpass('Browserbase API key: ')\n"
+    "and then create the client again."
+)
+
+_notice_lock = threading.Lock()
+_notice_shown = False
+
+
+@dataclass(frozen=True)
+class ResolvedConfig:
+    """The settings a client ended up with.  The key stays a ``SecretStr``."""
+
+    base_url: str
+    api_key: SecretStr
+    simulated: bool
+    source: str
+    emulator: Any = None
+
+    def __repr__(self) -> str:
+        return (
+            f"ResolvedConfig(base_url={self.base_url!r}, api_key=SecretStr('**********'), "
+            f"simulated={self.simulated!r}, source={self.source!r})"
+        )
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _secret_value(value: str | SecretStr | None) -> str | None:
+    if isinstance(value, SecretStr):
+        return _clean(value.get_secret_value())
+    return _clean(value)
+
+
+def is_loopback_url(url: str) -> bool:
+    """True if ``url`` points at this machine (127.0.0.0/8, ::1 or localhost)."""
+    host = httpx.URL(url).host
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _normalise_url(url: str, origin: str) -> str:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as error:
+        raise ConfigurationError(f"{origin} is not a valid URL: {url!r} ({error})") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigurationError(
+            f"{origin} must be an http(s) URL with a host, such as "
+            f"{DEFAULT_BASE_URL!r} or 'http://127.0.0.1:8088'; got {url!r}"
+        )
+    return url.rstrip("/")
+
+
+def resolve_config(
+    *,
+    api_key: str | SecretStr | None,
+    base_url: str | None,
+    has_transport: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> ResolvedConfig:
+    """Decide base URL, key and whether results are simulated (see the module docstring)."""
+    env = os.environ if environ is None else environ
+    key = _secret_value(api_key)
+    key_source = "argument"
+    if key is None:
+        key = _clean(env.get(ENV_API_KEY))
+        key_source = ENV_API_KEY
+    url = _clean(base_url)
+    url_origin = "base_url"
+    if url is None:
+        url = _clean(env.get(ENV_BASE_URL))
+        url_origin = ENV_BASE_URL
+    if url is not None:
+        url = _normalise_url(url, url_origin)
+
+    if key is not None:
+        final_url = url or DEFAULT_BASE_URL
+        return ResolvedConfig(
+            base_url=final_url,
+            api_key=SecretStr(key),
+            simulated=is_loopback_url(final_url),
+            source=f"key from {key_source}",
+        )
+    if url is not None:
+        if is_loopback_url(url):
+            return ResolvedConfig(
+                base_url=url,
+                api_key=SecretStr(EMULATOR_DEFAULT_API_KEY),
+                simulated=True,
+                source="local emulator (loopback base URL, emulator default key)",
+            )
+        raise ConfigurationError(
+            f"{url_origin} is {url!r} but no API key was given.  Pass api_key=... or set "
+            f"{ENV_API_KEY} (for example with getpass, never typed into a saved cell).  "
+            "Only a loopback URL (a local bbnb emulator) may be used without a key."
+        )
+    if has_transport:
+        raise ConfigurationError(
+            "a client with transport=... needs api_key=... (or a loopback base_url=...): "
+            "without them it would start the embedded emulator and ignore the transport"
+        )
+    return _embedded()
+
+
+def _embedded() -> ResolvedConfig:
+    try:
+        embedded = importlib.import_module("bbnb.emulator").embedded
+    except (ImportError, AttributeError) as error:
+        raise ConfigurationError(
+            f"no Browserbase API key is set and the bbnb emulator is unavailable ({error}).  "
+            f"Set {ENV_API_KEY} (for example with getpass), or pass api_key=..."
+        ) from error
+    running = embedded()
+    _show_notice(str(running.base_url))
+    return ResolvedConfig(
+        base_url=str(running.base_url).rstrip("/"),
+        api_key=SecretStr(str(running.api_key)),
+        simulated=True,
+        source="embedded emulator",
+        emulator=running,
+    )
+
+
+def _show_notice(url: str) -> None:
+    """Print the 'results are simulated' notice, once per process."""
+    global _notice_shown
+    with _notice_lock:
+        if _notice_shown:
+            return
+        _notice_shown = True
+    text = SIMULATED_NOTICE.format(env=ENV_API_KEY, url=url)
+    logger.info("using the embedded emulator at %s; results are simulated", url)
+    print(text, file=sys.stderr)
+
+
+def _reset_notice() -> None:
+    """Let the notice be shown again (for tests)."""
+    global _notice_shown
+    with _notice_lock:
+        _notice_shown = False
