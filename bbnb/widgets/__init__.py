@@ -1,0 +1,19 @@
+"""ipywidgets forms for Browserbase: build settings and agent tasks, run them, watch batches.
+
+- :class:`SessionSettings`: every ``sessionCreateParams`` field, validated as you type.
+- :class:`AgentTask`: task, result schema, variables, browser settings, Run/Stop/Resume.
+- :class:`FunctionInvoke`: params and session settings for a function, Run, result.
+- :class:`RunMonitor`: a live view of a batch with Stop-all.
+
+Secrets (variable values, proxy passwords) are captured into ``SecretStr`` in Python
+and cleared from the front end; the API key is never a widget value.
+"""
+
+from __future__ import annotations
+
+from bbnb.widgets.agent_task import AgentTask
+from bbnb.widgets.function_invoke import FunctionInvoke
+from bbnb.widgets.monitor import RunMonitor
+from bbnb.widgets.settings import SessionSettings
+
+__all__ = ["AgentTask", "FunctionInvoke", "RunMonitor", "SessionSettings"]
