@@ -230,7 +230,7 @@ def _json_default(value: Any) -> Any:
 
 def _suggest(word: str, candidates: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, [str(c) for c in candidates], n=3, cutoff=0.6)
-    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    return f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 
 
 def _unknown_name(template: _Template, head: str, namespace: Mapping[str, Any], row: Any) -> str:
@@ -245,7 +245,7 @@ def _unknown_name(template: _Template, head: str, namespace: Mapping[str, Any], 
             "or use a variable name"
         )
     return (
-        f"unknown name {head!r} in {template.text}{_suggest(head, candidates)} "
+        f"unknown name {head!r} in {template.text}.{_suggest(head, candidates)} "
         f"Names come from {where}; define it first, or write \\{{{{...}}}} for literal braces"
     )
 
@@ -260,12 +260,12 @@ def _unknown_part(template: _Template, parent: str, value: Any, part: str) -> st
     if keys:
         shown = ", ".join(repr(k) for k in keys[:12]) + (", ..." if len(keys) > 12 else "")
         return (
-            f"{template.text}: {parent!r} has no key or column {part!r}"
+            f"{template.text}: {parent!r} has no key or column {part!r}."
             f"{_suggest(part, keys)} Available: {shown}"
         )
     attrs = [a for a in dir(value) if not a.startswith("_")]
     return (
-        f"{template.text}: {parent!r} ({type(value).__name__}) has no attribute {part!r}"
+        f"{template.text}: {parent!r} ({type(value).__name__}) has no attribute {part!r}."
         f"{_suggest(part, attrs)}"
     )
 

@@ -157,15 +157,15 @@ def test_render_with_row(text: str, row: Any, expected: str) -> None:
 @pytest.mark.parametrize(
     ("text", "row", "fragment"),
     [
-        ("{{compnay}}", NO_ROW, "did you mean 'company'"),
+        ("{{compnay}}", NO_ROW, "Did you mean 'company'"),
         ("{{nothing_like_it}}", NO_ROW, "unknown name 'nothing_like_it'"),
-        ("{{page.ulr}}", NO_ROW, "did you mean 'url'"),
+        ("{{page.ulr}}", NO_ROW, "Did you mean 'url'"),
         ("{{items.7}}", NO_ROW, "index 7 is out of range"),
         ("{{obj._secret}}", NO_ROW, "has no attribute '_secret'"),
-        ("{{obj.ulr}}", NO_ROW, "did you mean 'url'"),
+        ("{{obj.ulr}}", NO_ROW, "Did you mean 'url'"),
         ("{{row}}", NO_ROW, "only exists with --foreach"),
-        ("{{row.domian}}", {"domain": "x"}, "did you mean 'domain'"),
-        ("{{domian}}", {"domain": "x"}, "did you mean 'domain'"),
+        ("{{row.domian}}", {"domain": "x"}, "Did you mean 'domain'"),
+        ("{{domian}}", {"domain": "x"}, "Did you mean 'domain'"),
     ],
     ids=[
         "typo",
