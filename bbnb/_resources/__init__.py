@@ -1,0 +1,1 @@
+"""The API's resources (``client.agents``, ``client.functions``, ``client.sessions``)."""

@@ -1,0 +1,75 @@
+"""Small helpers shared by the resources: argument checks and the bbnb.runs hand-off."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from types import ModuleType
+from typing import Any
+
+__all__ = ["check_choice", "check_limit", "iso_time", "model_from", "recent_bound", "runs_module"]
+
+
+def iso_time(value: datetime | str | None, name: str) -> str | None:
+    """An RFC 3339 UTC timestamp (``...Z``) for a query parameter."""
+    if value is None or isinstance(value, str):
+        return value
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a datetime or an RFC 3339 string, got {value!r}")
+    if value.tzinfo is None:
+        raise ValueError(
+            f"{name}={value!r} has no time zone; pass an aware datetime, "
+            "e.g. datetime.now(timezone.utc)"
+        )
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def check_limit(limit: int | None, low: int, high: int, name: str = "limit") -> int | None:
+    """``limit`` if it is within ``low..high`` (or None)."""
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, int) or not low <= limit <= high:
+        raise ValueError(f"{name} must be an integer from {low} to {high}, got {limit!r}")
+    return limit
+
+
+def check_choice(value: str | None, allowed: Iterable[str], name: str) -> str | None:
+    """``value`` if it is one of ``allowed`` (or None)."""
+    if value is None:
+        return None
+    choices = list(allowed)
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def model_from(model: type[Any], params: Any, fields: dict[str, Any], what: str) -> Any:
+    """Build a request model from ``params=`` (model or dict) or from keyword fields."""
+    given = {k: v for k, v in fields.items() if v is not None}
+    if params is None:
+        return model.model_validate(given)
+    if given:
+        raise TypeError(
+            f"{what}: pass either params=... or keyword fields, not both "
+            f"(got params and {', '.join(sorted(given))})"
+        )
+    if isinstance(params, model):
+        return params
+    return model.model_validate(params)
+
+
+def runs_module(entry: str) -> ModuleType:
+    """``bbnb.runs``, or a clear error if the batch layer is not available."""
+    try:
+        module = importlib.import_module("bbnb.runs")
+    except ImportError as error:
+        raise RuntimeError(
+            f"{entry} needs the batch layer bbnb.runs, which could not be imported: {error}"
+        ) from error
+    return module
+
+
+def recent_bound() -> datetime:
+    """A minute before now (UTC): a safe lower bound for finding what a create made."""
+    return datetime.now(UTC) - timedelta(minutes=1)
