@@ -1,0 +1,7 @@
+"""``python -m bbnb.emulator``: the same as ``bbnb emulator``."""
+
+import sys
+
+from bbnb.emulator.cli import main
+
+sys.exit(main())

@@ -1,0 +1,169 @@
+"""Serving an emulator over HTTP on 127.0.0.1: in a thread, or process-wide.
+
+``serve_in_thread()`` starts uvicorn on its own event loop in a daemon thread and
+returns once the socket listens.  ``embedded()`` is the one shared emulator bbnb
+starts lazily when no API key is configured; it uses the realistic config (a few
+failed and partly-conforming runs), a random free port, and stops at exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import threading
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from bbnb.emulator.config import EmulatorConfig
+from bbnb.emulator.emulator import Emulator
+from bbnb.emulator.faults import DroppedConnection
+
+__all__ = ["RunningEmulator", "embedded", "serve_in_thread"]
+
+_START_TIMEOUT = 30.0
+
+
+class _QuietDrops(logging.Filter):
+    """Hide uvicorn's traceback for connections the fault injector dropped on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, DroppedConnection)
+
+
+_FILTER = _QuietDrops()
+logging.getLogger("uvicorn.error").addFilter(_FILTER)
+
+
+class RunningEmulator:
+    """An emulator served on a socket. ``stop()`` it, or use it as a context manager."""
+
+    def __init__(
+        self,
+        emulator: Emulator,
+        server: uvicorn.Server,
+        thread: threading.Thread,
+        host: str,
+        port: int,
+    ) -> None:
+        self.emulator = emulator
+        self.host = host
+        self.port = port
+        self._server = server
+        self._thread = thread
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>`` (give this to any HTTP client or SDK)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def api_key(self) -> str:
+        """The key the emulator accepts in ``X-BB-API-Key``."""
+        return self.emulator.config.api_key
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving and wait for the thread (idempotent)."""
+        self._server.should_exit = True
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+        self.emulator.close()
+
+    def __enter__(self) -> RunningEmulator:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"RunningEmulator({self.base_url}, {state}, simulated)"
+
+
+def serve_in_thread(
+    config: EmulatorConfig | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    emulator: Emulator | None = None,
+    log_level: str = "warning",
+) -> RunningEmulator:
+    """Serve ``emulator`` (or a new one from ``config``) on ``host:port`` (0 = any free port)."""
+    if emulator is not None and config is not None:
+        raise ValueError("pass either config= or emulator=, not both")
+    emu = emulator or Emulator(config)
+    uv_config = uvicorn.Config(
+        emu.app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        lifespan="off",
+        loop="asyncio",
+        http="h11",
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(uv_config)
+    started = threading.Event()
+    failure: list[BaseException] = []
+
+    def main() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+
+        async def serve() -> None:
+            task = asyncio.ensure_future(server.serve())
+            while not server.started and not task.done():  # noqa: ASYNC110 (uvicorn has no event)
+                await asyncio.sleep(0.01)
+            started.set()
+            await task
+
+        try:
+            loop.run_until_complete(serve())
+        except BaseException as exc:  # reported to the starting thread
+            failure.append(exc)
+        finally:
+            started.set()
+            loop.close()
+
+    thread = threading.Thread(target=main, name=f"bbnb-emulator-{port}", daemon=True)
+    thread.start()
+    if not started.wait(_START_TIMEOUT) or not server.started:
+        server.should_exit = True
+        reason = f": {failure[0]!r}" if failure else ""
+        raise RuntimeError(f"the emulator did not start on {host}:{port}{reason}")
+    sockets = [s for srv in server.servers for s in srv.sockets]
+    bound_port = int(sockets[0].getsockname()[1]) if sockets else port
+    return RunningEmulator(emu, server, thread, host, bound_port)
+
+
+_embedded: RunningEmulator | None = None
+_embedded_lock = threading.Lock()
+
+
+def embedded(**overrides: Any) -> RunningEmulator:
+    """The process-wide emulator (started on first use, shared, stopped at exit).
+
+    It uses ``EmulatorConfig.realistic()``: 3% of runs fail, 2% time out and 10%
+    return results that only partly match their schema.  ``overrides`` apply only
+    when this call starts it.
+    """
+    global _embedded
+    with _embedded_lock:
+        if _embedded is None or not _embedded.running:
+            _embedded = serve_in_thread(EmulatorConfig.realistic(**overrides))
+            atexit.register(_embedded.stop)
+        return _embedded
