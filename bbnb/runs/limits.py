@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import deque
 from dataclasses import dataclass
 
 from bbnb._clock import Clock
@@ -31,7 +32,7 @@ class RateLimitPolicy:
 
 
 class ConcurrencyLimiter:
-    """An asyncio semaphore whose size moves between 1 and ``maximum``."""
+    """A semaphore whose size moves between 1 and ``maximum``; releases never block."""
 
     def __init__(self, maximum: int, clock: Clock, policy: RateLimitPolicy | None = None) -> None:
         if maximum < 1:
@@ -42,7 +43,7 @@ class ConcurrencyLimiter:
         self._clock = clock
         self._policy = policy or RateLimitPolicy()
         self._last_change = clock.now()
-        self._cond = asyncio.Condition()
+        self._waiters: deque[asyncio.Future[None]] = deque()
 
     def __repr__(self) -> str:
         return f"ConcurrencyLimiter(limit={self.limit}/{self.maximum}, in_use={self.in_use})"
@@ -52,28 +53,42 @@ class ConcurrencyLimiter:
         """True while the limit is below the requested maximum."""
         return self.limit < self.maximum
 
+    def try_acquire(self) -> bool:
+        """Take a free slot now if there is one (no waiting)."""
+        self._recover()
+        if self.in_use < self.limit and not self._waiters:
+            self.in_use += 1
+            return True
+        return False
+
     async def acquire(self) -> None:
         """Wait for a free slot under the current limit."""
-        async with self._cond:
-            while True:
-                self._recover()
-                if self.in_use < self.limit:
-                    self.in_use += 1
-                    return
-                await self._cond.wait()
+        if self.try_acquire():
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # granted just as we gave up: hand it on
+            else:
+                self._waiters.remove(waiter)
+            raise
 
-    async def release(self) -> None:
+    def release(self) -> None:
         """Give a slot back (the run ended, or its create did not happen)."""
-        async with self._cond:
-            self.in_use = max(0, self.in_use - 1)
-            self._recover()
-            self._cond.notify_all()
+        self.in_use = max(0, self.in_use - 1)
+        self.poke()
 
-    async def poke(self) -> None:
-        """Let waiters re-check the limit (time may have restored a slot)."""
-        async with self._cond:
-            if self._recover():
-                self._cond.notify_all()
+    def poke(self) -> None:
+        """Grant slots to waiters if the limit allows (time may have restored one)."""
+        self._recover()
+        while self._waiters and self.in_use < self.limit:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self.in_use += 1
+                waiter.set_result(None)
 
     def on_rate_limited(self) -> None:
         """A create got 429: halve the limit (never below 1, never above what is in use)."""
