@@ -71,7 +71,8 @@ class AsyncClient:
             api_key=api_key, base_url=base_url, has_transport=transport is not None
         )
         self._config = config
-        self._simulated = config.simulated if simulated is None else simulated
+        self._simulated_override = simulated
+        self._simulated_hint = config.simulated or getattr(transport, "simulated", False) is True
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.stats = RequestStats()
         self.poll_policy = PollPolicy.coerce(poll_interval)
@@ -102,8 +103,15 @@ class AsyncClient:
 
     @property
     def simulated(self) -> bool:
-        """True when talking to an emulator: results are simulated, not real browsers."""
-        return self._simulated
+        """True when talking to an emulator: results are simulated, not real browsers.
+
+        Known from the configuration (embedded emulator, loopback URL), from a
+        transport with ``simulated = True``, or from the emulator's ``x-bb-emulator``
+        response header; ``simulated=`` given to the constructor overrides all three.
+        """
+        if self._simulated_override is not None:
+            return self._simulated_override
+        return self._simulated_hint or self._core.saw_emulator
 
     @property
     def retry_policy(self) -> RetryPolicy:

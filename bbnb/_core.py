@@ -46,6 +46,8 @@ M = TypeVar("M", bound=BaseModel)
 Query = Mapping[str, str | int | bool | None]
 
 _TEXT_SNIPPET = 300
+#: Response header by which the bbnb emulator marks its (simulated) answers.
+EMULATOR_HEADER = "x-bb-emulator"
 
 
 def user_agent() -> str:
@@ -112,6 +114,8 @@ class HTTPCore:
         self.clock = clock
         self.stats = stats
         self._api_key = api_key
+        #: Set once any answer carries the emulator's ``x-bb-emulator: 1`` header.
+        self.saw_emulator = False
         if not isinstance(timeout, httpx.Timeout):
             timeout = httpx.Timeout(timeout, connect=min(5.0, timeout))
         self._http = httpx.AsyncClient(
@@ -190,6 +194,8 @@ class HTTPCore:
                     error, request, method, path, kind, sent_at, find_hint, retries + 1
                 ) from error
             self.stats.record(method, route, status=response.status_code)
+            if response.headers.get(EMULATOR_HEADER) == "1":
+                self.saw_emulator = True
             logger.debug(
                 "%s %s -> %d (%.0f ms)",
                 method,

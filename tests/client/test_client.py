@@ -202,3 +202,14 @@ def test_batch_entry_point_without_bbnb_runs(
     monkeypatch.setitem(sys.modules, "bbnb.runs", None)
     with pytest.raises(RuntimeError, match=r"bbnb\.runs"):
         client.agents.run_many(tasks=["a"])
+
+
+def test_emulator_header_marks_the_client_simulated(api: FakeAPI, clock: ManualClock) -> None:
+    """An answer carrying ``x-bb-emulator: 1`` reveals an emulator behind any URL."""
+    api.script("GET", RUN, reply(200, run_wire(), headers={"x-bb-emulator": "1"}))
+    with Client(api_key=API_KEY, base_url="http://emulator.local", transport=api.transport) as c:
+        assert c.simulated is False
+        c.agents.runs.retrieve("run_1")
+        assert c.simulated is True
+    with Client(api_key=API_KEY, transport=api.transport, simulated=True) as c:
+        assert c.simulated is True
