@@ -30,7 +30,9 @@ def one_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     first = " ".join(text.split())
     name = type(exc).__name__
-    return first if first.startswith(name) else f"{name}: {first}"
+    if type(exc) is ValueError or first.startswith(name):
+        return first  # a user mistake, already worded for a person
+    return f"{name}: {first}"
 
 
 def error_label() -> w.HTML:

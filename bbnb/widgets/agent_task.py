@@ -213,7 +213,9 @@ class AgentTask(w.VBox):  # type: ignore[misc]
     def to_magic(self, settings_var: str = "bb_settings", *, reveal: bool = False) -> str:
         """The equivalent ``%%bb_run agent`` cell.
 
-        Variable values appear as ``{{name}}`` templates (never the secret itself).
+        Variable values appear as ``{{name}}`` templates (never the secret itself);
+        ``--var`` has no place for a variable's description, so descriptions are
+        not carried over.
         When browser settings are set, they are referenced as ``--settings-var
         settings_var``; bind ``task.settings.value`` to that name.
         """

@@ -59,6 +59,7 @@ class SchemaField:
         )
         self.error = error_label()
         self.children = SchemaFieldList(on_change, depth + 1)
+        self.kept: dict[str, Any] = {}  # keys the table does not edit but keeps (title)
         self.remove.on_click(lambda _b: on_remove(self))
         for control in (self.name, self.type, self.description, self.required):
             control.observe(lambda _c: on_change(), names="value")
@@ -78,6 +79,7 @@ class SchemaField:
         """This field as a JSON Schema fragment."""
         kind = self.type.value
         schema: dict[str, Any] = json.loads(json.dumps(FIELD_TYPES[kind]))
+        schema.update(self.kept)
         if self.description.value.strip():
             schema["description"] = self.description.value.strip()
         if kind == "object":
@@ -104,6 +106,7 @@ class SchemaFieldList:
 
     def __init__(self, on_change: Callable[[], None], depth: int = 0) -> None:
         self.fields: list[SchemaField] = []
+        self.kept: dict[str, Any] = {}
         self.depth = depth
         self._on_change = on_change
         label = "Add field" if depth == 0 else "Add nested field"
@@ -139,13 +142,14 @@ class SchemaFieldList:
     def clear(self) -> None:
         """Drop every field."""
         self.fields = []
+        self.kept = {}
         self._render()
 
     def to_object(self) -> dict[str, Any]:
         """``{"type": "object", "properties": ..., "required": [...]}`` for these fields."""
         properties = {f.name.value.strip(): f.to_schema() for f in self.fields}
         required = [f.name.value.strip() for f in self.fields if f.required.value]
-        schema: dict[str, Any] = {"type": "object", "properties": properties}
+        schema: dict[str, Any] = {**self.kept, "type": "object", "properties": properties}
         if required:
             schema["required"] = required
         return schema
@@ -165,6 +169,7 @@ class SchemaFieldList:
     def load(self, schema: dict[str, Any]) -> None:
         """Fill from an object schema (assumes :func:`table_can_show` said yes)."""
         self.clear()
+        self.kept = {k: schema[k] for k in ("title", "description") if k in schema}
         required = set(schema.get("required", []))
         for name, sub in schema.get("properties", {}).items():
             kind = _kind_of(sub)
@@ -172,6 +177,7 @@ class SchemaFieldList:
             field = SchemaField(self._on_change, self.remove_field, self.depth)
             field.name.value, field.type.value = name, kind
             field.description.value = sub.get("description", "")
+            field.kept = {"title": sub["title"]} if "title" in sub else {}
             field.required.value = name in required
             if kind == "object":
                 field.children.load(sub)
@@ -185,7 +191,7 @@ def _kind_of(schema: Any) -> str | None:
     """Which table type ``schema`` is, or None if the table cannot express it."""
     if not isinstance(schema, dict):
         return None
-    bare = {k: v for k, v in schema.items() if k != "description"}
+    bare = {k: v for k, v in schema.items() if k not in ("description", "title")}
     for kind, shape in FIELD_TYPES.items():
         if kind in _NESTED:
             continue
