@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bbnb._client import AsyncClient, Client
 
@@ -127,3 +129,28 @@ def test_bad_list_arguments_fail_before_any_request(
     with pytest.raises(ValueError, match=match):
         client.agents.runs.list(**kwargs)  # type: ignore[arg-type]
     assert api.requests == []
+
+
+@given(sizes=st.lists(st.integers(1, 5), min_size=1, max_size=6), trailing_empty=st.booleans())
+@settings(max_examples=40, deadline=None)
+def test_cursor_paging_yields_every_item_once_in_order(
+    sizes: list[int], trailing_empty: bool
+) -> None:
+    """However the server splits runs into pages, iteration yields each exactly once, in order."""
+    api = FakeAPI()
+    n = 0
+    pages = []
+    for index, size in enumerate(sizes):
+        last = index == len(sizes) - 1 and not trailing_empty
+        data = [run_wire(f"r{n + k}") for k in range(size)]
+        n += size
+        pages.append(
+            reply(200, {"data": data, "limit": 5, "nextCursor": None if last else f"c{index}"})
+        )
+    if trailing_empty:
+        pages.append(reply(200, {"data": [], "limit": 5, "nextCursor": "unused"}))
+    api.script("GET", RUNS, *pages)
+    with Client(api_key="k", transport=api.transport) as client:
+        ids = [r.run_id for r in client.agents.runs.list()]
+    assert ids == [f"r{i}" for i in range(n)]
+    assert api.count("GET", RUNS) == len(pages)
