@@ -251,6 +251,7 @@ class AsyncRuns:
         ``timeout`` (seconds, default none) raises ``WaitTimeoutError`` holding the last
         run seen; the run itself goes on.  ``raise_on_failure=True`` turns FAILED,
         TIMED_OUT and STOPPED into ``RunFailedError``/``RunTimedOutError``/``RunStoppedError``.
+        A run object that is already terminal or PAUSED is returned as is, without a request.
         """
         run_id = _run_id(run_or_id)
         first = run_or_id if isinstance(run_or_id, AgentRun) else None
