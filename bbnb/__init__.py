@@ -1,19 +1,106 @@
 """bbnb: Browserbase's cloud browsers inside Jupyter.
 
-Public API is re-exported here; implementation lives in private modules.
+The public API is re-exported here from private modules.  Notebook integrations
+live in public submodules that this package does not import: ``bbnb.magics``
+(loaded by ``%load_ext bbnb``), ``bbnb.widgets`` and ``bbnb.emulator``.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from bbnb._client import AsyncClient, Client
 from bbnb._clock import Clock, ManualClock, SystemClock
+from bbnb._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    BBNBError,
+    ConfigurationError,
+    ConflictError,
+    CreateOutcomeUnknownError,
+    InternalServerError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    RateLimitError,
+    RunError,
+    RunFailedError,
+    RunStoppedError,
+    RunTimedOutError,
+    UnprocessableEntityError,
+    WaitTimeoutError,
+)
+from bbnb._retry import RetryPolicy
+from bbnb._stats import RequestCounts, RequestStats
+from bbnb._wait import PollPolicy
+from bbnb.models import (
+    AgentRun,
+    AgentRunCreateParams,
+    FunctionInvokeParams,
+    Invocation,
+    SessionCreateParams,
+)
 
 __version__ = "0.1.0"
 
-__all__ = sorted(
-    [
-        "Clock",
-        "ManualClock",
-        "SystemClock",
-        "__version__",
-    ]
-)
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext bbnb``: register the ``%bb_run`` magic (imported only now)."""
+    from bbnb.magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext bbnb``."""
+    from bbnb.magics import unload_ipython_extension as unload
+
+    unload(ipython)
+
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AgentRun",
+    "AgentRunCreateParams",
+    "AsyncClient",
+    "AuthenticationError",
+    "BBNBError",
+    "BadRequestError",
+    "Client",
+    "Clock",
+    "ConfigurationError",
+    "ConflictError",
+    "CreateOutcomeUnknownError",
+    "FunctionInvokeParams",
+    "InternalServerError",
+    "Invocation",
+    "ManualClock",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "PollPolicy",
+    "RateLimitError",
+    "RequestCounts",
+    "RequestStats",
+    "RetryPolicy",
+    "RunError",
+    "RunFailedError",
+    "RunStoppedError",
+    "RunTimedOutError",
+    "SessionCreateParams",
+    "SystemClock",
+    "UnprocessableEntityError",
+    "WaitTimeoutError",
+    "__version__",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]
