@@ -39,6 +39,7 @@ from bbnb._exceptions import (
     APIError,
     APIStatusError,
     APITimeoutError,
+    ConflictError,
     CreateOutcomeUnknownError,
     InternalServerError,
     NotFoundError,
@@ -731,12 +732,21 @@ class BatchRunner:
                 async with sem:
                     try:
                         run = await self.api.stop_run(job.run.id)
+                        self.stats.stopped += 1
+                    except ConflictError:
+                        # It ended between our last look and the stop: keep how it ended.
+                        try:
+                            run = await self.api.retrieve_run(job.run.id)
+                        except APIError:
+                            return
                     except APIError:
                         return
-                self.stats.stopped += 1
-                job.run = run
-                if self.journal is not None:
-                    self.journal.record_status(self.batch_id, job.index, str(run.status))
+                if _settled(run):
+                    self._finish(job, run)
+                else:
+                    job.run = run
+                    if self.journal is not None:
+                        self.journal.record_status(self.batch_id, job.index, str(run.status))
 
             targets = [j for j in self._inflight() if j.run is not None]
             if targets:
