@@ -23,6 +23,7 @@ Configuration (traitlets): ``%config BBMagic.poll_interval = 2`` and likewise
 from __future__ import annotations
 
 import argparse
+import asyncio
 import difflib
 import json
 import keyword
@@ -37,11 +38,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from IPython.core import magic_arguments as _magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from IPython.utils.text import dedent
 from pydantic import BaseModel, ValidationError
 from traitlets import Bool, Enum, Float, Int, Unicode, observe
 from traitlets.config.configurable import Configurable
 
+from bbnb._sync import run_sync
 from bbnb._templating import NO_ROW, TemplateError, render, render_params
 from bbnb.models import (
     AgentBrowserSettings,
@@ -53,6 +54,7 @@ from bbnb.models import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
     from IPython.core.interactiveshell import InteractiveShell
 
 __all__ = [
@@ -556,6 +558,7 @@ def split_line(line: str) -> list[str]:
 
 ClientFactory = Callable[["BBMagic"], Any]
 _F = TypeVar("_F", bound=Callable[..., Any])
+_T = TypeVar("_T")
 # IPython's magic_arguments decorators are untyped; give them their real shape once.
 argument: Callable[..., Callable[[_F], _F]] = _magic_arguments.argument
 magic_arguments: Callable[[], Callable[[_F], _F]] = _magic_arguments.magic_arguments
@@ -596,10 +599,11 @@ class BBMagic(Magics, Configurable):
     )
 
     def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
-        super().__init__(shell=shell, **kwargs)
+        # Set before traitlets loads config (which may fire the observers below).
         self.client_factory: ClientFactory | None = None
         self._client: Any = None
         self._owns_client = False
+        super().__init__(shell=shell, **kwargs)
 
     # -- the client ----------------------------------------------------------------------
 
@@ -737,15 +741,81 @@ class BBMagic(Magics, Configurable):
         return self._run_plan(args, plan_function(args, cell, self.namespace))
 
     def _do_attach(self, args: argparse.Namespace, cell: str | None) -> Any:
+        from bbnb.runs import attach
+
         target = self._single_id(args, cell, "attach")
-        raise NotImplementedError(target)
+        _reject(args, "attach", _RUN_ONLY_OPTIONS)
+        schema = _schema(args, self.namespace)
+        started = time.monotonic()
+        progress, on_interrupt = self._progress(args), self._on_interrupt(args)
+        try:
+            found = self._guard(
+                lambda: attach(
+                    target, client=self.client(), progress=progress, on_interrupt=on_interrupt
+                )
+            )
+        except KeyError as error:
+            raise _usage(str(error.args[0]) if error.args else str(error)) from None
+        except KeyboardInterrupt as interrupt:
+            partial = getattr(interrupt, "batch", None)
+            self._interrupted(args, partial, schema, None, started, on_interrupt)
+        return self._finish(args, found, schema, None, started, batch=_is_batch(found))
 
     def _do_stop(self, args: argparse.Namespace, cell: str | None) -> Any:
         target = self._single_id(args, cell, "stop")
-        raise NotImplementedError(target)
+        _reject(args, "stop", _RUN_ONLY_OPTIONS)
+        started = time.monotonic()
+        ids = self._batch_run_ids(target) or [target]
+        stopped = [self._stop_one(run_id) for run_id in ids]
+        runs = [run for run in stopped if run is not None]
+        if not runs:
+            self._publish(args, None, None)
+            return None
+        return self._finish(args, runs if len(ids) > 1 else runs[0], None, None, started)
+
+    def _batch_run_ids(self, target: str) -> list[str]:
+        """The unfinished agent run ids of a journal batch named ``target`` (else [])."""
+        from bbnb.runs import Journal
+
+        journal = Journal()
+        try:
+            if journal.batch(target) is None:
+                return []
+            return [
+                row.remote_id
+                for row in journal.runs(target)
+                if row.remote_id and row.kind == "agent" and row.state != "done"
+            ]
+        finally:
+            journal.close()
+
+    def _stop_one(self, run_id: str) -> Any:
+        from bbnb._exceptions import ConflictError
+
+        client = self.client()
+
+        def stop() -> tuple[Any, bool]:
+            try:
+                return client.agents.runs.stop(run_id), True
+            except ConflictError:
+                return client.agents.runs.retrieve(run_id), False
+
+        run, requested = self._guard(stop)
+        if requested:
+            print(f"bbnb: stop requested for run {run_id} (status now {run.status})")
+        else:
+            print(f"bbnb: run {run_id} had already ended ({run.status}); nothing to stop")
+        return run
 
     def _do_history(self, args: argparse.Namespace, cell: str | None) -> Any:
-        raise NotImplementedError
+        from bbnb.runs import history
+
+        if args.words or (cell is not None and cell.strip()):
+            raise _usage("%bb_run history takes no arguments and no cell body")
+        _reject(args, "history", (*_RUN_ONLY_OPTIONS, "schema", "schema_var", "raw"))
+        frame = history()
+        rows, columns = frame.shape
+        return self._publish(args, frame, f"{args.out}: {rows} rows × {columns} columns")  # noqa: RUF001
 
     def _single_id(self, args: argparse.Namespace, cell: str | None, kind: str) -> str:
         if cell is not None and cell.strip():
@@ -760,7 +830,148 @@ class BBMagic(Magics, Configurable):
         if args.dry_run:
             print(dry_run_text(plan))
             return None
-        raise NotImplementedError
+        from bbnb.runs.submit import drive_sync
+
+        started = time.monotonic()
+        concurrency = self._concurrency(args, plan)
+        on_interrupt = self._on_interrupt(args) if not args.no_wait else "detach"
+        runner = self._runner(args, plan, concurrency, on_interrupt)
+        try:
+            if args.no_wait:
+                batch = self._guard(lambda: run_sync(_submit_only(runner)))
+            else:
+                batch = self._guard(lambda: drive_sync(runner))
+        except KeyboardInterrupt as interrupt:
+            partial = getattr(interrupt, "batch", None) or runner.batch()
+            self._interrupted(args, partial, plan.schema, plan, started, on_interrupt)
+        return self._finish(args, batch, plan.schema, plan, started, batch=plan.batch)
+
+    def _concurrency(self, args: argparse.Namespace, plan: Plan) -> int:
+        wanted = args.concurrency or self.max_concurrency
+        if wanted > self.max_concurrency:
+            print(
+                f"bbnb: --concurrency {wanted} is above BBMagic.max_concurrency "
+                f"({self.max_concurrency}); using {self.max_concurrency}",
+                file=sys.stderr,
+            )
+        return max(1, min(wanted, self.max_concurrency, len(plan.requests)))
+
+    def _progress(self, args: argparse.Namespace) -> str:
+        return str(args.progress or self.progress)
+
+    def _on_interrupt(self, args: argparse.Namespace) -> str:
+        return str(args.on_interrupt or self.on_interrupt)
+
+    def _runner(
+        self, args: argparse.Namespace, plan: Plan, concurrency: int, on_interrupt: str
+    ) -> Any:
+        from bbnb.runs._inputs import PreparedInput
+        from bbnb.runs.submit import _runner
+
+        prepared = [
+            PreparedInput(index, request.key, request.key, request.body)
+            for index, request in enumerate(plan.requests)
+        ]
+        return _runner(
+            self.client(),
+            plan.kind,
+            prepared,
+            function_id=plan.function_id,
+            concurrency=concurrency,
+            rate_per_minute=None,
+            timeout=args.timeout,
+            on_interrupt=on_interrupt,
+            journal=True,
+            progress=self._progress(args),
+            drive_progress=False,
+            options={"template": plan.template, "source": "%bb_run"},
+        )
+
+    def _guard(self, call: Callable[[], _T]) -> _T:
+        """Run ``call``; API errors become one line (``BBRunError``) unless short_errors is off."""
+        from bbnb._exceptions import APIError, RunError, WaitTimeoutError
+
+        try:
+            return call()
+        except (APIError, RunError, WaitTimeoutError) as error:
+            if not self.short_errors:
+                raise
+            line = describe_api_error(error)
+        raise BBRunError(line)
+
+    def _frame(self, found: Any, schema: dict[str, Any] | None, plan: Plan | None) -> pd.DataFrame:
+        from bbnb.results import to_frame
+
+        frame = to_frame(found, schema) if found is not None else to_frame([], schema)
+        if plan is not None and plan.template is not None:
+            frame.attrs["task_template" if plan.kind == "agent" else "params_template"] = (
+                plan.template
+            )
+        batch_id = getattr(found, "id", None) if _is_batch(found) else None
+        if batch_id:
+            frame.attrs["batch_id"] = batch_id
+            frame.attrs["simulated"] = bool(getattr(found, "simulated", False))
+        return frame
+
+    def _value(
+        self, args: argparse.Namespace, found: Any, schema: dict[str, Any] | None, plan: Plan | None
+    ) -> Any:
+        """What the cell gives back: the run objects with --raw, else a DataFrame."""
+        if args.raw:
+            if _is_batch(found) and plan is not None and not plan.batch:
+                runs = list(found)
+                return runs[0] if runs else found
+            return found
+        return self._frame(found, schema, plan)
+
+    def _finish(
+        self,
+        args: argparse.Namespace,
+        found: Any,
+        schema: dict[str, Any] | None,
+        plan: Plan | None,
+        started: float,
+        *,
+        batch: bool = False,
+    ) -> Any:
+        value = self._value(args, found, schema, plan)
+        statuses = _statuses(found)
+        frame = value if hasattr(value, "shape") else self._frame(found, schema, plan)
+        notes = _notes(found, args)
+        unsent = _unsent_line(found)
+        line = summary_line(args.out, frame, statuses, time.monotonic() - started)
+        result = self._publish(args, value, line)
+        for note in notes:
+            print(note, file=sys.stderr)
+        if unsent is not None:
+            raise BBRunError(unsent)
+        return result
+
+    def _interrupted(
+        self,
+        args: argparse.Namespace,
+        partial: Any,
+        schema: dict[str, Any] | None,
+        plan: Plan | None,
+        started: float,
+        on_interrupt: str,
+    ) -> None:
+        """Keep the partial result in ``_bb_last`` (and ``-o NAME``), then stop the cell."""
+        value = self._value(args, partial, schema, plan) if partial is not None else None
+        self.namespace[LAST] = value
+        if args.out:
+            self.namespace[args.out] = value
+        statuses = _statuses(partial)
+        done = sum(n for status, n in statuses.items() if status in _FINAL)
+        total = len(partial) if _is_batch(partial) else 1
+        action = "stopped" if on_interrupt == "stop" else "left running (detached)"
+        batch_id = getattr(partial, "id", None)
+        again = f"; %bb_run attach {batch_id} collects the rest" if batch_id else ""
+        where = f"_bb_last{' and ' + args.out if args.out else ''}"
+        raise BBRunInterrupted(
+            f"Interrupted after {time.monotonic() - started:.1f} s: {done} of {total} runs "
+            f"finished, runs in flight {action}; partial result in {where}{again}"
+        ) from None
 
     def _publish(self, args: argparse.Namespace, value: Any, line: str | None) -> Any:
         """Store ``value`` in ``_bb_last`` (and ``-o NAME``); return it unless ``-o`` was given."""
@@ -771,6 +982,104 @@ class BBMagic(Magics, Configurable):
                 print(line)
             return None
         return value
+
+
+_FINAL = frozenset({"COMPLETED", "FAILED", "STOPPED", "TIMED_OUT"})
+_RUN_ONLY_OPTIONS = (
+    "settings_var",
+    "var",
+    "agent_id",
+    "pause_when",
+    "params",
+    "params_var",
+    "foreach",
+    "concurrency",
+    "timeout",
+    "no_wait",
+    "dry_run",
+)
+
+
+def _is_batch(found: Any) -> bool:
+    return hasattr(found, "iter_keyed") and hasattr(found, "items")
+
+
+def _runs_of(found: Any) -> list[Any]:
+    if found is None:
+        return []
+    if _is_batch(found):
+        return list(found)
+    if isinstance(found, list):
+        return found
+    return [found]
+
+
+def _statuses(found: Any) -> dict[str, int]:
+    if _is_batch(found):
+        return dict(found.counts)
+    return dict(Counter(str(run.status) for run in _runs_of(found)))
+
+
+def _notes(found: Any, args: argparse.Namespace) -> list[str]:
+    """Lines about runs that need attention: paused, still running, or submitted only."""
+    runs = _runs_of(found)
+    notes = [
+        f"bbnb: run {run.id} is PAUSED and waits for input; resume it with "
+        f"client.agents.runs.resume({run.id!r}, task='...')"
+        for run in runs
+        if getattr(run, "needs_input", False)
+    ]
+    waiting = [run for run in runs if not run.is_terminal and not run.needs_input]
+    batch_id = getattr(found, "id", None) if _is_batch(found) else None
+    queued = (
+        sum(1 for item in found.items if item.run is None and not item.error) if batch_id else 0
+    )
+    if (waiting or queued) and batch_id:
+        why = "submitted without waiting" if args.no_wait else "still running"
+        left = f"{len(waiting)} run(s) {why}"
+        if queued:
+            left += f", {queued} input(s) not yet submitted"
+        notes.append(f"bbnb: {left}; collect them with %bb_run attach {batch_id}")
+    return notes
+
+
+def _unsent_line(found: Any) -> str | None:
+    """One line when inputs could not be submitted (the API refused them)."""
+    if not _is_batch(found):
+        return None
+    errors = [item for item in found.items if item.run is None and item.error]
+    if not errors:
+        return None
+    first = errors[0]
+    return " ".join(
+        (
+            f"bbnb: {len(errors)} of {len(found.items)} input(s) were not submitted; "
+            f"input {first.key!r}: {first.error}"
+        ).split()
+    )
+
+
+async def _submit_only(runner: Any) -> Any:
+    """Run the batch until every input that may be sent now has a run id, then detach.
+
+    Inputs beyond the concurrency cap stay queued in the journal; ``attach``
+    submits them later.  Runs keep going on the server.
+    """
+    task = asyncio.ensure_future(runner.run())
+    while not task.done():
+        if _submitted(runner):
+            runner.interrupt()
+            break
+        await asyncio.sleep(0.002)
+    return await task
+
+
+def _submitted(runner: Any) -> bool:
+    full = runner.limiter.in_use >= runner.limiter.limit
+    return all(
+        job.state in ("inflight", "done", "error") or (job.state == "queued" and full)
+        for job in runner.jobs
+    )
 
 
 def _kind_check(args: argparse.Namespace) -> None:
@@ -830,19 +1139,17 @@ def load_ipython_extension(ipython: Any) -> None:
             return
     magic = BBMagic(shell=shell, parent=shell)
     shell.register_magics(magic)
-    shell.configurables.append(magic)  # type: ignore[arg-type]
+    configurables: list[Any] = shell.configurables
+    if magic not in configurables:  # IPython 9 adds it; older versions did not
+        configurables.append(magic)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """Remove ``%bb_run`` and close the client the magic created (``%unload_ext bbnb``)."""
     shell = _shell_of(ipython)
-    for magic in [c for c in shell.configurables if isinstance(c, BBMagic)]:
+    for magic in {id(c): c for c in shell.configurables if isinstance(c, BBMagic)}.values():
         magic.close()
-        shell.configurables.remove(magic)
+    shell.configurables[:] = [c for c in shell.configurables if not isinstance(c, BBMagic)]
     for table in ("line", "cell"):
         shell.magics_manager.magics[table].pop("bb_run", None)
     shell.magics_manager.registry.pop("BBMagic", None)
-
-
-def _unused() -> None:  # pragma: no cover - keeps imports honest until wired
-    _ = (dedent, time, sys, Counter)

@@ -4,6 +4,9 @@
   user namespace; the extension is unloaded afterwards.
 - ``magic``: the ``BBMagic`` instance registered on that shell.
 - ``run``: runs one cell and returns a ``Cell`` (``.result``, ``.error``, ``.out``, ``.err``).
+- ``bb``: the magic wired to the in-process emulator (root ``emulator`` fixture, on the
+  shared ``ManualClock`` so every wait is instant), with the journal in a temp folder.
+  Returns the emulator, whose ``stats`` prove what was (not) sent.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from typing import Any
 import pytest
 from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
 
+from bbnb import ManualClock
+from bbnb._client import Client
+from bbnb.emulator import Emulator
 from bbnb.magics import BBMagic, load_ipython_extension, unload_ipython_extension
 
 
@@ -47,6 +53,7 @@ def shell() -> Iterator[InteractiveShell]:
         yield ip
     finally:
         unload_ipython_extension(ip)
+        ip.config.pop("BBMagic", None)
         for name in set(ip.user_ns) - before:
             del ip.user_ns[name]
 
@@ -70,3 +77,32 @@ def run(shell: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> Callable
         return Cell(result, out, err)
 
     return run_cell
+
+
+@pytest.fixture
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Any:
+    """No Browserbase settings from the environment; the journal lives in ``tmp_path``."""
+    for name in ("BROWSERBASE_API_KEY", "BROWSERBASE_BASE_URL", "BBNB_PROGRESS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BBNB_HOME", str(tmp_path / "bbnb-home"))
+    return tmp_path
+
+
+@pytest.fixture
+def bb(
+    magic: BBMagic, emulator: Emulator, clock: ManualClock, isolated_env: Any
+) -> Iterator[Emulator]:
+    """``%bb_run`` talking to the in-process emulator on the manual clock."""
+    client = Client(
+        api_key=emulator.config.api_key,
+        base_url="http://127.0.0.1:9",
+        transport=emulator.transport(),
+        clock=clock,
+    )
+    magic.client_factory = lambda _magic: client
+    magic.progress = "none"
+    try:
+        yield emulator
+    finally:
+        magic.close()
+        client.close()
