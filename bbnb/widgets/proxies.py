@@ -125,7 +125,7 @@ class ProxyTable:
     """Proxy mode plus, for custom rules, a table of :class:`ProxyRow`."""
 
     def __init__(self) -> None:
-        self.mode = w.ToggleButtons(options=_MODES, value="none", style={"button_width": "150px"})
+        self.mode = w.ToggleButtons(options=_MODES, value="none", style={"button_width": "170px"})
         self.rows: list[ProxyRow] = []
         self.add = w.Button(
             description="Add proxy rule", icon="plus", layout=w.Layout(width="160px")

@@ -34,6 +34,12 @@ _STATUS_COLOURS = {
     "TIMED_OUT": "#b00020",
 }
 _TEXT_LIMIT = 200
+_TABLE_STYLE = (
+    "<style>.bbnb-result-table{border-collapse:collapse;font-size:12px;margin-top:4px}"
+    ".bbnb-result-table th,.bbnb-result-table td{border:1px solid #e5e7eb;padding:3px 8px;"
+    "text-align:left}.bbnb-result-table thead th{background:#f3f4f6}"
+    ".bbnb-result-table tbody tr:nth-child(even){background:#fafafa}</style>"
+)
 
 
 def _short(text: str, limit: int = _TEXT_LIMIT) -> str:
@@ -327,7 +333,7 @@ class RunPanel(w.VBox):  # type: ignore[misc]
         )
         rows = len(frame)
         self.result_html.value = (
-            f"<div style='margin-top:6px'><b>Result</b> ({rows} row{'s' if rows != 1 else ''})</div>"
+            f"{_TABLE_STYLE}<div style='margin-top:6px'><b>Result</b> ({rows} row{'s' if rows != 1 else ''})</div>"
             f"<div style='max-height:400px;overflow:auto'>{table}</div>"
         )
 

@@ -111,7 +111,7 @@ class SchemaFieldList:
         self._on_change = on_change
         label = "Add field" if depth == 0 else "Add nested field"
         self.add = w.Button(description=label, icon="plus", layout=w.Layout(width="170px"))
-        self.add.add_class("bbnb-add-field")
+        self.add.add_class("bbnb-add-field" if depth == 0 else "bbnb-add-nested-field")
         self.add.on_click(lambda _b: self.add_field())
         margin = f"0 0 0 {24 if depth else 0}px"
         self.widget = w.VBox([self.add], layout=w.Layout(margin=margin))

@@ -18,11 +18,30 @@ import httpx
 import pytest
 from lab_harness import CHROMIUM, CHROMIUM_FLAGS, Lab, LabServer, start_lab_server, stop_lab_server
 
+SENTINEL_API_KEY = "bb_SENTINEL_API_KEY_e2e_5f3c"
+"""The API key the kernels get; the secrets test proves it never reaches a saved notebook."""
+
 
 @pytest.fixture(scope="session")
-def lab_env() -> dict[str, str]:
-    """Extra environment for the server and its kernels (tests may override this fixture)."""
-    return {}
+def e2e_emulator() -> Iterator[Any]:
+    """A real emulator server on 127.0.0.1 that only accepts the sentinel key, fast runs."""
+    from bbnb.emulator import EmulatorConfig, serve_in_thread
+
+    config = EmulatorConfig(seed=11, speed=20.0, api_key=SENTINEL_API_KEY)
+    running = serve_in_thread(config)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def lab_env(e2e_emulator: Any) -> dict[str, str]:
+    """Kernel environment: talk to the e2e emulator with the sentinel key, never the internet."""
+    return {
+        "BROWSERBASE_API_KEY": SENTINEL_API_KEY,
+        "BROWSERBASE_BASE_URL": e2e_emulator.base_url,
+    }
 
 
 @pytest.fixture(scope="session")

@@ -113,6 +113,10 @@ def _write_server_config(config_dir: Path, settings_dir: Path) -> None:
     (notification / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False})
     )
+    # Save widget state into notebooks, so the secrets test inspects the most it can.
+    widgets = settings_dir / "@jupyter-widgets" / "jupyterlab-manager"
+    widgets.mkdir(parents=True, exist_ok=True)
+    (widgets / "plugin.jupyterlab-settings").write_text(json.dumps({"saveState": True}))
 
 
 def start_lab_server(base: Path, extra_env: dict[str, str] | None = None) -> LabServer:
