@@ -263,12 +263,15 @@ class BatchRunner:
         now = self.clock.now()
         return now if now > 1e9 else time.time()
 
-    def server_now_estimate(self) -> float:
-        """A time no later than the server's clock now (epoch seconds)."""
-        base = self._local_wall()
+    def server_time_before(self, local_wall: float) -> float:
+        """A server time (epoch seconds) no later than the server's clock at ``local_wall``.
+
+        The offset between the clocks is learned from ``createdAt`` of answers (a lower
+        bound); the margin is wide (5 min) until one answer was seen, 30 s after.
+        """
         if self._offset is None:
-            return base - 300.0
-        return base + self._offset - 30.0
+            return local_wall - 300.0
+        return local_wall + self._offset - 30.0
 
     def _learn_offset(self, run: Run) -> None:
         seen = run.created_at.timestamp() - self._local_wall()
@@ -371,7 +374,7 @@ class BatchRunner:
                     await self._release(job)
                     return
                 job.state = "posting"
-                job.submitted_wall = self.server_now_estimate()
+                job.submitted_wall = self._local_wall()
                 self._journal_submitting(job)
                 try:
                     run = await self._on_wire(job)
@@ -484,10 +487,16 @@ class BatchRunner:
 
     # -- reconciling ----------------------------------------------------------------------
 
-    async def _reconcile(self, job: Job, since: float | None) -> Run | None:
-        """Find the run a lost create made, or prove (after a grace period) there is none."""
-        since_wall = (since if since is not None else self.server_now_estimate()) - 60.0
-        deadline = self.clock.now() + RECONCILE_GRACE
+    async def _reconcile(self, job: Job, sent: float | None) -> Run | None:
+        """Find the run a lost create made, or prove (after a grace period) there is none.
+
+        ``sent`` is the local wall time the POST went out (from the journal on attach);
+        the grace period counts from then, so a crash long ago needs no more waiting.
+        """
+        now_wall = self._local_wall()
+        sent = now_wall if sent is None else sent
+        since_wall = self.server_time_before(sent)
+        deadline = self.clock.now() + max(0.0, RECONCILE_GRACE - (now_wall - sent))
         while True:
             try:
                 found = await self._find_unclaimed(job, since_wall)

@@ -123,6 +123,7 @@ for i in range(50):
 """
 
 
+@pytest.mark.slow
 def test_two_processes_share_one_journal(tmp_path: Path) -> None:
     """WAL mode lets concurrent processes write without losing rows."""
     path = str(tmp_path / "shared.sqlite")
