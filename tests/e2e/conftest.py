@@ -16,10 +16,15 @@ from typing import Any
 
 import httpx
 import pytest
-from lab_harness import CHROMIUM, CHROMIUM_FLAGS, Lab, LabServer, start_lab_server, stop_lab_server
-
-SENTINEL_API_KEY = "bb_SENTINEL_API_KEY_e2e_5f3c"
-"""The API key the kernels get; the secrets test proves it never reaches a saved notebook."""
+from lab_harness import (
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    SENTINEL_API_KEY,
+    Lab,
+    LabServer,
+    start_lab_server,
+    stop_lab_server,
+)
 
 
 @pytest.fixture(scope="session")

@@ -47,6 +47,8 @@ ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
 SERVER_START_TIMEOUT = 60.0
 KERNEL_START_TIMEOUT = 90.0
 WIDGET_ERROR_TEXT = "Error displaying widget"
+SENTINEL_API_KEY = "bb_SENTINEL_API_KEY_e2e_5f3c"
+"""The API key the kernels get; the secrets test proves it never reaches a saved notebook."""
 
 
 def _free_port() -> int:

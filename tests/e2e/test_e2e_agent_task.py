@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import SENTINEL_API_KEY
-from lab_harness import Lab, write_notebook
+from lab_harness import SENTINEL_API_KEY, Lab, write_notebook
 
 pytestmark = pytest.mark.e2e
 
