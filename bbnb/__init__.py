@@ -45,6 +45,8 @@ from bbnb.models import (
     Invocation,
     SessionCreateParams,
 )
+from bbnb.results import ResultValidationError, messages_frame, to_frame
+from bbnb.runs import Batch, BatchItem, BatchStats, Journal, attach, history, last_batch
 
 __version__ = "0.1.0"
 
@@ -75,6 +77,9 @@ __all__ = [
     "AuthenticationError",
     "BBNBError",
     "BadRequestError",
+    "Batch",
+    "BatchItem",
+    "BatchStats",
     "Client",
     "Clock",
     "ConfigurationError",
@@ -83,6 +88,7 @@ __all__ = [
     "FunctionInvokeParams",
     "InternalServerError",
     "Invocation",
+    "Journal",
     "ManualClock",
     "NotFoundError",
     "PayloadTooLargeError",
@@ -91,6 +97,7 @@ __all__ = [
     "RateLimitError",
     "RequestCounts",
     "RequestStats",
+    "ResultValidationError",
     "RetryPolicy",
     "RunError",
     "RunFailedError",
@@ -101,6 +108,11 @@ __all__ = [
     "UnprocessableEntityError",
     "WaitTimeoutError",
     "__version__",
+    "attach",
+    "history",
+    "last_batch",
     "load_ipython_extension",
+    "messages_frame",
+    "to_frame",
     "unload_ipython_extension",
 ]

@@ -55,6 +55,7 @@ def _demo(args: argparse.Namespace) -> int:
     import pandas as pd
 
     import bbnb
+    from bbnb.runs import default_journal_path
 
     products = pd.DataFrame(DEMO_PRODUCTS[: args.n], columns=["product", "site"])
     if os.environ.get("BROWSERBASE_API_KEY"):
@@ -85,18 +86,26 @@ def _demo(args: argparse.Namespace) -> int:
         if server is not None:
             server.stop()
     elapsed = time.monotonic() - started
-    counts = frame["_status"].value_counts().to_dict() if "_status" in frame else {}
+    counts = {str(k): int(v) for k, v in frame["_status"].value_counts().items() if v}
     by_status = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     print(
-        f"\n{len(frame)} rows x {frame.shape[1]} columns from {len(batch)} runs ({by_status}) in {elapsed:.1f} s"
+        f"\n{len(frame)} rows x {frame.shape[1]} columns from {len(batch)} runs "
+        f"({by_status}) in {elapsed:.1f} s"
     )
     data_columns = [c for c in frame.columns if not str(c).startswith("_")]
-    with pd.option_context("display.width", 120, "display.max_columns", 12):
+    with pd.option_context("display.width", 140, "display.max_columns", 12):
         print(frame[["_key", "_status", *data_columns]].to_string(max_rows=20))
-        print("\nColumn types:", ", ".join(f"{c}={frame[c].dtype}" for c in data_columns))
-    journal = getattr(batch, "journal_path", None)
-    if journal:
-        print(f"\nJournal: {journal} (batch {batch.id}); re-attach with bbnb.attach({batch.id!r})")
+    print("\nColumn types:", ", ".join(f"{c}={frame[c].dtype}" for c in data_columns))
+    if "_conforms" in frame:
+        conforming = frame["_conforms"].fillna(False).astype(bool)
+        print(f"Results matching the schema: {int(conforming.sum())} of {len(frame)}")
+    for item in batch.failures:
+        why = item.run.cause if item.run is not None and item.run.cause else item.error
+        print(f"Input {item.key!r} ended {item.status}: {why}")
+    print(
+        f"\nJournal: {default_journal_path()} (batch {batch.id}); "
+        f"re-attach later with bbnb.attach({batch.id!r})"
+    )
     return 0
 
 
