@@ -61,9 +61,9 @@ Run = AgentRun | Invocation
 JobState = Literal["queued", "unknown", "posting", "inflight", "done", "error"]
 
 RATE_NOTE = "rate-limited, slowing down"
-MIN_INTERVAL = 0.2
+MIN_INTERVAL = 0.1
 MAX_INTERVAL = 10.0
-AGE_FACTOR = 0.1
+AGE_FACTOR = 0.05
 RECONCILE_GRACE = 10.0
 RECONCILE_STEP = 2.0
 MAX_CONNECT_ATTEMPTS = 8
@@ -698,7 +698,7 @@ class BatchRunner:
             if job.state == "inflight":
                 job.checks += 1
                 age = self.clock.now() - self._age_anchor(job)
-                wait = min(MAX_INTERVAL, max(0.25, AGE_FACTOR * 1.5 * age))
+                wait = min(MAX_INTERVAL, max(0.25, 0.15 * age))
                 job.next_check = self.clock.now() + wait * (0.9 + 0.2 * self.rng.random())
 
         await asyncio.gather(*(one(j) for j in due))
