@@ -133,3 +133,25 @@ def test_refused_creates_are_reported_not_retried(client: Client, emulator: Emul
     )
     assert batch[0].status == "COMPLETED"
     assert batch[1].status == "NOT_SUBMITTED" and "404" in (batch[1].error or "")
+
+
+@pytest.mark.parametrize("emulator_config", [UNLIMITED], indirect=True, ids=["unlimited"])
+def test_journal_file_never_holds_key_or_variable_values(
+    client: Client, emulator: Emulator, journal_path: Path
+) -> None:
+    """After a batch with variables, the raw SQLite bytes hold neither key nor values."""
+    secret = "s3cr3t-Pa55-4417"
+    batch = run_many(
+        client,
+        [f"Sign in with %password% and read order {i}" for i in range(5)],
+        variables={"password": {"value": secret, "description": "account password"}},
+        result_schema={"type": "object", "properties": {"note": {"type": "string"}}},
+        progress="none",
+        journal=journal_path,
+    )
+    assert batch.counts == {"COMPLETED": 5}
+    raw = b"".join(p.read_bytes() for p in journal_path.parent.iterdir())
+    assert b"Sign in with %password%" in raw
+    assert secret.encode() not in raw
+    assert emulator.config.api_key.encode() not in raw
+    assert b"account password" in raw  # descriptions are not secret
