@@ -44,7 +44,7 @@ __all__ = [
 
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
-DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
+DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 _DATETIME = re.compile(DATETIME_PATTERN)
 UTC_US = pd.DatetimeTZDtype("us", "UTC")
@@ -88,6 +88,8 @@ def parse_datetimes(arr: pa.Array, pattern: str) -> tuple[Any, np.ndarray[Any, A
     if pattern and valid.any():
         shaped = pc.match_substring_regex(arr, pattern).fill_null(False)
         arr = pc.if_else(shaped, arr, pa.scalar(None, pa.string()))
+        if pattern == DATETIME_PATTERN:  # RFC 3339 allows "t", "z" and a space
+            arr = pc.replace_substring(pc.utf8_upper(arr), " ", "T")
     try:
         if pattern == DATE_PATTERN:
             ts = arr.cast(pa.date32()).cast(pa.timestamp("us")).cast(_UTC)
