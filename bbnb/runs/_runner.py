@@ -619,7 +619,10 @@ class BatchRunner:
             return MIN_INTERVAL
         now = self.clock.now()
         oldest = min(self._age_anchor(j) for j in inflight)
-        base = min(MAX_INTERVAL, max(MIN_INTERVAL, AGE_FACTOR * (now - oldest)))
+        # One sweep serves every run in flight, so the more there are, the more often
+        # it pays to look: 5% of the oldest run's age with 20+ runs, up to 30% with few.
+        factor = min(0.3, max(AGE_FACTOR, 1.0 / len(inflight)))
+        base = min(MAX_INTERVAL, max(MIN_INTERVAL, factor * (now - oldest)))
         return base * (0.9 + 0.2 * self.rng.random())
 
     def _age_anchor(self, job: Job) -> float:
@@ -698,7 +701,7 @@ class BatchRunner:
             if job.state == "inflight":
                 job.checks += 1
                 age = self.clock.now() - self._age_anchor(job)
-                wait = min(MAX_INTERVAL, max(0.25, 0.15 * age))
+                wait = min(MAX_INTERVAL, max(0.5, 0.3 * age))
                 job.next_check = self.clock.now() + wait * (0.9 + 0.2 * self.rng.random())
 
         await asyncio.gather(*(one(j) for j in due))
