@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import difflib
 import json
 import keyword
@@ -31,7 +32,7 @@ import shlex
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -42,7 +43,7 @@ from pydantic import BaseModel, ValidationError
 from traitlets import Bool, Enum, Float, Int, Unicode, observe
 from traitlets.config.configurable import Configurable
 
-from bbnb._sync import run_sync
+from bbnb._sync import private_loop
 from bbnb._templating import NO_ROW, TemplateError, render, render_params
 from bbnb.models import (
     AgentBrowserSettings,
@@ -398,26 +399,36 @@ def plan_agent(args: argparse.Namespace, cell: str | None, namespace: Mapping[st
     settings = _settings(args, namespace, "agent")
     variables = _variables(args, namespace)
     batch, rows = _rows_for(args, namespace)
-    requests = []
-    for key, row in rows:
-        try:
-            task = render(template, namespace, row)
-        except TemplateError as error:
-            raise _usage(f"{error}{_row_label(batch, key)}") from None
-        fields: dict[str, Any] = {"task": task}
+    fields: dict[str, Any] = {
+        name: value
         for name, value in (
             ("agent_id", args.agent_id),
             ("result_schema", schema),
             ("browser_settings", settings),
             ("variables", variables),
             ("pause_when", args.pause_when),
-        ):
-            if value is not None:
-                fields[name] = value
+        )
+        if value is not None
+    }
+    requests: list[Request] = []
+    first: AgentRunCreateParams | None = None
+    for key, row in rows:
         try:
-            body = AgentRunCreateParams.model_validate(fields)
-        except ValidationError as error:
-            raise _usage(f"{_validation_message(error)}{_row_label(batch, key)}") from None
+            task = render(template, namespace, row)
+        except TemplateError as error:
+            raise _usage(f"{error}{_row_label(batch, key)}") from None
+        if first is None:
+            try:
+                first = AgentRunCreateParams.model_validate({**fields, "task": task})
+            except ValidationError as error:
+                raise _usage(f"{_validation_message(error)}{_row_label(batch, key)}") from None
+            body = first
+        elif not task.strip():
+            raise _usage(f"task: the task is blank{_row_label(batch, key)}")
+        else:
+            # Only the task differs from the first, fully validated body (the schema is
+            # checked once, not once per row).
+            body = first.model_copy(update={"task": task})
         requests.append(Request(key, body))
     return Plan("agent", requests, schema=schema, template=template, batch=batch)
 
@@ -830,17 +841,15 @@ class BBMagic(Magics, Configurable):
         if args.dry_run:
             print(dry_run_text(plan))
             return None
-        from bbnb.runs.submit import drive_sync
-
         started = time.monotonic()
         concurrency = self._concurrency(args, plan)
         on_interrupt = self._on_interrupt(args) if not args.no_wait else "detach"
         runner = self._runner(args, plan, concurrency, on_interrupt)
         try:
             if args.no_wait:
-                batch = self._guard(lambda: run_sync(_submit_only(runner)))
+                batch = self._guard(lambda: drive(runner, _submit_only(runner)))
             else:
-                batch = self._guard(lambda: drive_sync(runner))
+                batch = self._guard(lambda: drive(runner, runner.run()))
         except KeyboardInterrupt as interrupt:
             partial = getattr(interrupt, "batch", None) or runner.batch()
             self._interrupted(args, partial, plan.schema, plan, started, on_interrupt)
@@ -1057,6 +1066,62 @@ def _unsent_line(found: Any) -> str | None:
             f"input {first.key!r}: {first.error}"
         ).split()
     )
+
+
+def drive(runner: Any, work: Coroutine[Any, Any, _T], *, slice_seconds: float = 0.25) -> _T:
+    """Run a batch coroutine on bbnb's private loop, waiting in slices; safe against Ctrl-C.
+
+    The task is started by the loop itself and its outcome copied into a future made
+    before anything else, so a Ctrl-C that lands at any instant (even before the wait
+    begins) still reaches the runner: it is told to wind down (stop or detach runs),
+    and the ``KeyboardInterrupt`` is re-raised carrying ``.batch``, the partial batch.
+    """
+    loop = private_loop()
+    outcome: concurrent.futures.Future[_T] = concurrent.futures.Future()
+
+    started: list[bool] = []
+
+    def start() -> None:
+        started.append(True)
+        task = loop.create_task(work)
+        task.add_done_callback(lambda done: _copy_outcome(done, outcome))
+
+    def never_started() -> None:
+        # Runs after ``start`` if that was queued (the loop's queue is FIFO).
+        if not started and not outcome.done():
+            work.close()
+            outcome.set_result(runner.batch())
+
+    try:
+        loop.call_soon_threadsafe(start)
+        while True:
+            finished, _ = concurrent.futures.wait([outcome], timeout=slice_seconds)
+            if finished:
+                runner.render(final=True)
+                return outcome.result()
+            runner.render()
+    except KeyboardInterrupt as interrupt:
+        loop.call_soon_threadsafe(runner.interrupt)
+        loop.call_soon_threadsafe(never_started)
+        try:
+            while not outcome.done():
+                concurrent.futures.wait([outcome], timeout=slice_seconds)
+                runner.render()
+        except KeyboardInterrupt:
+            pass  # a second Ctrl-C: give up waiting for the wind-down
+        done = outcome.done() and not outcome.cancelled() and outcome.exception() is None
+        interrupt.batch = outcome.result() if done else runner.batch()  # type: ignore[attr-defined]
+        runner.render(final=True)
+        raise
+
+
+def _copy_outcome(task: asyncio.Task[_T], outcome: concurrent.futures.Future[_T]) -> None:
+    if task.cancelled():
+        outcome.cancel()
+    elif (error := task.exception()) is not None:
+        outcome.set_exception(error)
+    else:
+        outcome.set_result(task.result())
 
 
 async def _submit_only(runner: Any) -> Any:

@@ -15,7 +15,8 @@ from bbnb.emulator import Emulator
 from bbnb.magics import BBMagic, BBRunInterrupted
 
 CellRunner = Callable[[str], Any]
-LONG_RUNS = {"run_seconds": (5000.0, 5000.0)}
+# Runs that need ~10,000 polls of virtual time: a Ctrl-C always lands before they end.
+LONG_RUNS = {"run_seconds": (100_000.0, 100_000.0), "run_max_seconds": 1_000_000.0}
 STOP_ROUTE = "POST /v1/agents/runs/{run_id}/stop"
 
 
@@ -76,7 +77,12 @@ def test_interrupt_keeps_partial_result(
     created = bb.stats.runs_created
     assert 2 <= created < 8
     assert len(partial) == created
-    assert bb.stats.requests[STOP_ROUTE] == (created if stopped else 0)
+    assert bb.stats.requests[STOP_ROUTE] == (created if stopped else 0), (
+        cell.out,
+        cell.err,
+        partial[["_status"]],
+        bb.stats.snapshot(),
+    )
     expected = {"STOPPED"} if stopped else {"PENDING", "RUNNING"}
     assert set(partial["_status"]) <= expected
     assert "Traceback" not in cell.out + cell.err
