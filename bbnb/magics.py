@@ -953,6 +953,10 @@ class BBMagic(Magics, Configurable):
         for note in notes:
             print(note, file=sys.stderr)
         if unsent is not None:
+            if not self.short_errors:
+                from bbnb._exceptions import BBNBError
+
+                raise BBNBError(unsent)
             raise BBRunError(unsent)
         return result
 

@@ -164,13 +164,14 @@ def test_templating_edge_cases_reach_the_api_verbatim(
     )
 
 
-def test_load_and_unload_extension(shell: InteractiveShell) -> None:
-    """``%unload_ext``/``%load_ext bbnb.magics`` remove and restore ``%bb_run`` and its config."""
-    shell.run_line_magic("load_ext", "bbnb.magics")
-    shell.run_line_magic("unload_ext", "bbnb.magics")
+@pytest.mark.parametrize("module", ["bbnb", "bbnb.magics"], ids=["bbnb", "bbnb.magics"])
+def test_load_and_unload_extension(shell: InteractiveShell, module: str) -> None:
+    """``%unload_ext``/``%load_ext`` remove and restore ``%bb_run`` and its config, once."""
+    shell.run_line_magic("load_ext", module)
+    shell.run_line_magic("unload_ext", module)
     assert "bb_run" not in shell.magics_manager.magics["line"]
     assert not [c for c in shell.configurables if isinstance(c, BBMagic)]
-    shell.run_line_magic("load_ext", "bbnb.magics")
+    shell.run_line_magic("load_ext", module)
     assert "bb_run" in shell.magics_manager.magics["cell"]
     assert len([c for c in shell.configurables if isinstance(c, BBMagic)]) == 1
 

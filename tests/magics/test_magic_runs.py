@@ -263,10 +263,11 @@ def test_config_traits(shell: InteractiveShell, magic: BBMagic, bb: Emulator) ->
     assert (magic.progress, magic.base_url) == ("text", "http://127.0.0.1:1")
 
 
-def test_api_error_is_one_line(run: CellRunner, bb: Emulator) -> None:
+def test_api_error_is_one_line(shell: InteractiveShell, run: CellRunner, bb: Emulator) -> None:
     """A refused create shows one line with the status and Browserbase's message."""
     cell = run("%bb_run fn no-such-function --params '{\"a\": 1}'")
     assert isinstance(cell.error, BBRunError)
+    assert isinstance(shell.user_ns["_bb_last"], pd.DataFrame)
     assert cell.out.strip().count("\n") == 0
     assert "404" in cell.out and "not found" in cell.out
     assert "Traceback" not in cell.out + cell.err
@@ -289,6 +290,9 @@ def test_short_errors_off_shows_the_traceback(
     cell = run("%bb_run stop 00000000-0000-0000-0000-000000000000")
     assert type(cell.error).__name__ == "NotFoundError"
     assert "Traceback" in cell.out
+    refused = run("%bb_run fn no-such-function")
+    assert type(refused.error).__name__ == "BBNBError"
+    assert "Traceback" in refused.out
 
 
 def test_wrong_key_is_one_line(
