@@ -229,9 +229,15 @@ class _Walker:
 
 
 def walk(
-    values: Sequence[Any], node: Node, *, row_path: Path | None, check: bool, chunk: int = CHUNK
+    values: Sequence[Any],
+    node: Node,
+    *,
+    row_path: Path | None,
+    check: bool,
+    chunk: int | None = None,
 ) -> Walked:
     """Walk ``values`` (one per result) down ``node``; see the module docstring."""
+    chunk = chunk or CHUNK
     walker = _Walker(len(values), row_path, check)
     for start in range(0, max(len(values), 1), chunk):
         part = values[start : start + chunk]
