@@ -580,7 +580,12 @@ class BBMagic(Magics, Configurable):
     """The ``%bb_run`` magic and its configuration (``%config BBMagic``)."""
 
     poll_interval = Float(
-        1.0, config=True, help="Seconds between status checks of a run (the client polls)."
+        1.0,
+        config=True,
+        help=(
+            "Seconds between status checks when waiting on a single run (the client's "
+            "wait(), e.g. %bb_run attach RUN_ID); batches pace their own checks by run age."
+        ),
     )
     max_concurrency = Int(
         16,
