@@ -338,3 +338,14 @@ def _json(value: Any) -> str:
     import json
 
     return json.dumps(value)
+
+
+@pytest.mark.parametrize("emulator_config", [LONG_RUNS], indirect=True, ids=["long-runs"])
+def test_attach_single_run_by_id(shell: InteractiveShell, run: CellRunner, bb: Emulator) -> None:
+    """``attach RUN_ID`` waits for one journalled run and returns it as a frame."""
+    pending = ok(run("%bb_run agent 'Slow one' --no-wait --raw")).value
+    assert pending.status in {"PENDING", "RUNNING"}
+    frame = ok(run(f"%bb_run attach {pending.id} -o one")) and shell.user_ns["one"]
+    assert list(frame["_id"]) == [pending.id]
+    assert frame.loc[0, "_status"] == "COMPLETED"
+    assert bb.stats.runs_created == 1
