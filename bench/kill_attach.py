@@ -56,6 +56,8 @@ class KillPlan:
     seed: int
     runs: int
     concurrency: int
+    at: int | None = None  # the create to kill at (default: drawn from the seed)
+    where: str | None = None  # the phase (default: drawn from the seed)
 
     @property
     def kind(self) -> str:
@@ -64,10 +66,14 @@ class KillPlan:
     @property
     def kill_at(self) -> int:
         """The 1-based create POST at which the child dies."""
+        if self.at is not None:
+            return self.at
         return random.Random(f"kill:{self.seed}").randint(1, self.runs)
 
     @property
     def phase(self) -> str:
+        if self.where is not None:
+            return self.where
         return random.Random(f"phase:{self.seed}").choice(PHASES)
 
     def tasks(self) -> list[str]:
