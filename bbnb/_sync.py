@@ -86,8 +86,10 @@ def run_sync(coro: Coroutine[Any, Any, T], *, slice_seconds: float = 0.25) -> T:
         task_box.append(task)
         task.add_done_callback(lambda t: _settle(t, result, finished))
 
-    loop.call_soon_threadsafe(start)
     try:
+        # Scheduling sits inside the try: a Ctrl-C that lands right after it must still
+        # cancel the task, or the work would go on unseen.
+        loop.call_soon_threadsafe(start)
         while True:
             done, _ = concurrent.futures.wait([result], timeout=slice_seconds)
             if done:

@@ -344,8 +344,11 @@ def drive_sync(runner: BatchRunner, *, slice_seconds: float = 0.25) -> Batch:
         raise RuntimeError(
             "run_many() was called on bbnb's own event loop thread; await run_many_async() instead"
         )
-    future: concurrent.futures.Future[Batch] = asyncio.run_coroutine_threadsafe(runner.run(), loop)
+    future: concurrent.futures.Future[Batch] | None = None
     try:
+        # Scheduling sits inside the try: a Ctrl-C that lands right after it must still
+        # wind the batch down, or it would keep running unseen.
+        future = asyncio.run_coroutine_threadsafe(runner.run(), loop)
         while True:
             try:
                 batch = future.result(timeout=slice_seconds)
@@ -355,13 +358,19 @@ def drive_sync(runner: BatchRunner, *, slice_seconds: float = 0.25) -> Batch:
     except KeyboardInterrupt as interrupt:
         loop.call_soon_threadsafe(runner.interrupt)
         try:
-            while not future.done():
+            while future is not None and not future.done():
                 runner.render()
                 concurrent.futures.wait([future], timeout=slice_seconds)
         except KeyboardInterrupt:
-            loop.call_soon_threadsafe(future.cancel)
+            if future is not None:
+                loop.call_soon_threadsafe(future.cancel)
         partial = runner.batch()
-        if future.done() and not future.cancelled() and future.exception() is None:
+        if (
+            future is not None
+            and future.done()
+            and not future.cancelled()
+            and future.exception() is None
+        ):
             partial = future.result()
         runner.render(final=True)
         interrupt.batch = _remember(partial)  # type: ignore[attr-defined]
