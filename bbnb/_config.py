@@ -66,7 +66,7 @@ SIMULATED_NOTICE = (
     "writing it into a saved cell, for example:\n"
     "    import getpass, os\n"
     "    os.environ['{env}'] = getpass.getpass('Browserbase API key: ')\n"
-    "and then create the client again."
+    "and the next %bb_run (or a new bbnb.Client()) uses it."
 )
 
 _notice_lock = threading.Lock()

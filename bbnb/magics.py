@@ -26,8 +26,10 @@ import argparse
 import asyncio
 import concurrent.futures
 import difflib
+import hashlib
 import json
 import keyword
+import os
 import shlex
 import sys
 import time
@@ -575,6 +577,13 @@ argument: Callable[..., Callable[[_F], _F]] = _magic_arguments.argument
 magic_arguments: Callable[[], Callable[[_F], _F]] = _magic_arguments.magic_arguments
 
 
+def _api_env() -> tuple[str, str]:
+    """A fingerprint of the API settings in the environment (the key is hashed, not kept)."""
+    key = os.environ.get("BROWSERBASE_API_KEY", "")
+    digest = hashlib.sha256(key.encode()).hexdigest() if key else ""
+    return digest, os.environ.get("BROWSERBASE_BASE_URL", "")
+
+
 @magics_class
 class BBMagic(Magics, Configurable):
     """The ``%bb_run`` magic and its configuration (``%config BBMagic``)."""
@@ -619,6 +628,7 @@ class BBMagic(Magics, Configurable):
         self.client_factory: ClientFactory | None = None
         self._client: Any = None
         self._owns_client = False
+        self._env_seen: tuple[str, str] = _api_env()
         super().__init__(shell=shell, **kwargs)
 
     # -- the client ----------------------------------------------------------------------
@@ -628,8 +638,16 @@ class BBMagic(Magics, Configurable):
         self.close()
 
     def client(self) -> Any:
-        """The client used by the magic, created on first use and then reused."""
+        """The client used by the magic, created on first use and then reused.
+
+        A magic-made client is made again when ``BROWSERBASE_API_KEY`` or
+        ``BROWSERBASE_BASE_URL`` changed since, so setting a key after a simulated run
+        switches the next ``%bb_run`` to Browserbase.
+        """
+        if self._owns_client and self._client is not None and self._env_seen != _api_env():
+            self.close()
         if self._client is None:
+            self._env_seen = _api_env()
             if self.client_factory is not None:
                 self._client, self._owns_client = self.client_factory(self), False
             else:

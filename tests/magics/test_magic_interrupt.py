@@ -125,6 +125,28 @@ def test_embedded_default_prints_simulated_notice_once(
     assert magic.client().simulated
 
 
+def test_key_set_after_a_simulated_run_switches_the_next_run(
+    run: CellRunner,
+    magic: BBMagic,
+    isolated_env: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Setting BROWSERBASE_API_KEY after an embedded run makes the next %bb_run use that API."""
+    from bbnb.emulator import EmulatorConfig, embedded, serve_in_thread
+
+    embedded(speed=200.0, run_failure_rate=0.0, run_timeout_rate=0.0)
+    magic.progress = "none"
+    ok(run("%bb_run agent 'Title of example.com' -o a"))
+    assert magic.client().simulated
+    with serve_in_thread(EmulatorConfig(api_key="bb_live_switch_test", speed=200.0)) as other:
+        monkeypatch.setenv("BROWSERBASE_BASE_URL", str(other.base_url))
+        monkeypatch.setenv("BROWSERBASE_API_KEY", "bb_live_switch_test")
+        ok(run("%bb_run agent 'Title of example.org' -o b"))
+        assert magic.client().base_url.rstrip("/") == str(other.base_url).rstrip("/")
+        assert other.emulator.stats.runs_created == 1
+        magic.close()
+
+
 def test_settings_variables_agent_id_and_pause(
     shell: InteractiveShell, run: CellRunner, magic: BBMagic, bb: Emulator
 ) -> None:
