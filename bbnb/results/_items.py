@@ -94,7 +94,7 @@ def read_items(items: Any) -> Items:
             pass
         else:
             if None not in ids and None not in statuses:
-                return _wire_runs(objs, keys)
+                return _wire_runs(objs, keys, {"_id": ids, "_status": statuses})
     return _generic(objs, keys)
 
 
@@ -127,30 +127,48 @@ def _kind(obj: Any) -> str:
     return "result"
 
 
-def _wire_runs(runs: list[dict[str, Any]], keys: Sequence[Any]) -> Items:
-    """The fast path: a list of wire-shaped agent-run dicts."""
+def _wire_runs(
+    runs: list[dict[str, Any]], keys: Sequence[Any], known: dict[str, list[Any]]
+) -> Items:
+    """The fast path: a list of wire-shaped agent-run dicts (column-wise, C-level passes).
+
+    ``known`` holds provenance columns already read (by name).
+    """
+    n = len(runs)
     prov: dict[str, list[Any]] = {}
     for name, wire, _ in _RUN_FIELDS:
-        prov[name] = list(map(dict.get, runs, repeat(wire)))
+        prov[name] = known[name] if name in known else list(map(dict.get, runs, repeat(wire)))
     causes = list(map(dict.get, runs, repeat("cause")))
-    prov["_cause_code"] = [c.get("code") if isinstance(c, dict) else None for c in causes]
-    prov["_cause_message"] = [c.get("message") if isinstance(c, dict) else None for c in causes]
-    results = list(map(dict.get, runs, repeat("result")))
-    wrapped = [type(x) is dict and "output" in x for x in results]
-    payloads = [
-        x["output"] if w and x is not None else x for x, w in zip(results, wrapped, strict=True)
-    ]
-    for name, wire in _EXTRA:
-        if any(wrapped):
-            prov[name] = [
-                x.get(wire) if w and x is not None else None
-                for x, w in zip(results, wrapped, strict=True)
-            ]
-        else:
-            prov[name] = [None] * len(runs)
+    if causes.count(None) == n:
+        prov["_cause_code"] = [None] * n
+        prov["_cause_message"] = [None] * n
+    else:
+        prov["_cause_code"] = [c.get("code") if isinstance(c, dict) else None for c in causes]
+        prov["_cause_message"] = [c.get("message") if isinstance(c, dict) else None for c in causes]
+    results: list[Any] = list(map(dict.get, runs, repeat("result")))
+    if set(map(type, results)) == {dict} and not any(
+        map(dict.__contains__, results, repeat("output"))
+    ):  # all plain results: nothing to unwrap
+        payloads, has_result = results, [True] * n
+        for name, _ in _EXTRA:
+            prov[name] = [None] * n
+    else:
+        wrapped = [type(x) is dict and "output" in x for x in results]
+        payloads = [
+            x["output"] if w and x is not None else x for x, w in zip(results, wrapped, strict=True)
+        ]
+        for name, wire in _EXTRA:
+            if any(wrapped):
+                prov[name] = [
+                    x.get(wire) if w and x is not None else None
+                    for x, w in zip(results, wrapped, strict=True)
+                ]
+            else:
+                prov[name] = [None] * n
+        has_result = [x is not None for x in results]
     return Items(
         payloads=payloads,
-        has_result=[x is not None for x in results],
+        has_result=has_result,
         keys=keys,
         prov=prov,
         kinds={"agent_run"},
