@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bbnb import ManualClock
+from bbnb import Client, ManualClock
 from bbnb.emulator import Emulator, EmulatorConfig, RunningEmulator, serve_in_thread
 
 
@@ -48,13 +48,9 @@ def emulator_server(emulator: Emulator) -> Iterator[RunningEmulator]:
 
 
 @pytest.fixture
-def emulator_client(emulator: Emulator, clock: ManualClock) -> Iterator[object]:
-    """A ``bbnb.Client`` talking to the in-process emulator on the shared clock."""
-    bbnb = pytest.importorskip("bbnb")
-    client_cls = getattr(bbnb, "Client", None)
-    if client_cls is None:
-        pytest.skip("bbnb.Client is not available yet")
-    client = client_cls(
+def emulator_client(emulator: Emulator, clock: ManualClock) -> Iterator[Client]:
+    """A ``bbnb.Client`` on the in-process emulator and the shared clock (waits are instant)."""
+    client = Client(
         api_key=emulator.config.api_key,
         base_url="http://emulator.local",
         transport=emulator.transport(),
