@@ -62,7 +62,8 @@ EMULATOR_DEFAULT_API_KEY = "bb_emulator_local_key"
 SIMULATED_NOTICE = (
     "bbnb: no {env} is set, so this client uses bbnb's built-in Browserbase emulator at "
     "{url}.\n"
-    "Results are SIMULATED: no real browser runs.  To use Browserbase, set your key without "
+    "Results are SIMULATED: no real browser runs, and simulated time runs {speed:g}x faster.  "
+    "To use Browserbase, set your key without "
     "writing it into a saved cell, for example:\n"
     "    import getpass, os\n"
     "    os.environ['{env}'] = getpass.getpass('Browserbase API key: ')\n"
@@ -187,7 +188,7 @@ def _embedded() -> ResolvedConfig:
             f"Set {ENV_API_KEY} (for example with getpass), or pass api_key=..."
         ) from error
     running = embedded()
-    _show_notice(str(running.base_url))
+    _show_notice(str(running.base_url), float(running.speed))
     return ResolvedConfig(
         base_url=str(running.base_url).rstrip("/"),
         api_key=SecretStr(str(running.api_key)),
@@ -197,14 +198,14 @@ def _embedded() -> ResolvedConfig:
     )
 
 
-def _show_notice(url: str) -> None:
+def _show_notice(url: str, speed: float = 1.0) -> None:
     """Print the 'results are simulated' notice, once per process."""
     global _notice_shown
     with _notice_lock:
         if _notice_shown:
             return
         _notice_shown = True
-    text = SIMULATED_NOTICE.format(env=ENV_API_KEY, url=url)
+    text = SIMULATED_NOTICE.format(env=ENV_API_KEY, url=url, speed=speed)
     logger.info("using the embedded emulator at %s; results are simulated", url)
     print(text, file=sys.stderr)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import logging
+import os
 import threading
 from types import TracebackType
 from typing import Any
@@ -21,7 +22,7 @@ from bbnb.emulator.config import EmulatorConfig
 from bbnb.emulator.emulator import Emulator
 from bbnb.emulator.faults import DroppedConnection
 
-__all__ = ["RunningEmulator", "embedded", "serve_in_thread"]
+__all__ = ["RunningEmulator", "embedded", "embedded_speed", "serve_in_thread"]
 
 _START_TIMEOUT = 30.0
 
@@ -65,6 +66,11 @@ class RunningEmulator:
     def api_key(self) -> str:
         """The key the emulator accepts in ``X-BB-API-Key``."""
         return self.emulator.config.api_key
+
+    @property
+    def speed(self) -> float:
+        """How many times faster than real time simulated time runs."""
+        return float(self.emulator.config.speed)
 
     @property
     def running(self) -> bool:
@@ -154,16 +160,43 @@ _embedded: RunningEmulator | None = None
 _embedded_lock = threading.Lock()
 
 
+EMBEDDED_SPEED_ENV = "BBNB_EMULATOR_SPEED"
+EMBEDDED_DEFAULT_SPEED = 10.0
+
+
+def embedded_speed() -> float:
+    """How much faster than real time the embedded emulator runs (``BBNB_EMULATOR_SPEED``).
+
+    People wait on this emulator, not tests: a simulated agent run of 6..30 s takes
+    0.6..3 s at the default of 10.  ``BBNB_EMULATOR_SPEED=1`` gives real durations.
+    """
+    raw = os.environ.get(EMBEDDED_SPEED_ENV, "").strip()
+    if not raw:
+        return EMBEDDED_DEFAULT_SPEED
+    try:
+        speed = float(raw)
+    except ValueError:
+        speed = float("nan")
+    if not speed > 0 or speed == float("inf"):
+        raise ValueError(
+            f"{EMBEDDED_SPEED_ENV}={raw!r} is not a positive number; use e.g. 1 for real "
+            f"time or 10 (the default) for runs ten times faster"
+        )
+    return speed
+
+
 def embedded(**overrides: Any) -> RunningEmulator:
     """The process-wide emulator (started on first use, shared, stopped at exit).
 
     It uses ``EmulatorConfig.realistic()``: 3% of runs fail, 2% time out and 10%
-    return results that only partly match their schema.  ``overrides`` apply only
-    when this call starts it.
+    return results that only partly match their schema.  Simulated time runs
+    ``embedded_speed()`` times faster than real time.  ``overrides`` apply only when
+    this call starts it.
     """
     global _embedded
     with _embedded_lock:
         if _embedded is None or not _embedded.running:
+            overrides.setdefault("speed", embedded_speed())
             _embedded = serve_in_thread(EmulatorConfig.realistic(**overrides))
             atexit.register(_embedded.stop)
         return _embedded

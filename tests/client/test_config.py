@@ -142,6 +142,7 @@ def test_loopback_detection(url: str, loopback: bool) -> None:
 class _FakeRunning:
     base_url = "http://127.0.0.1:49999"
     api_key = "bb_emulator_local_key"
+    speed = 10.0
 
 
 @pytest.fixture
