@@ -79,8 +79,8 @@ class _Walker:
     def flag(self, level: int, positions: Sequence[int]) -> None:
         if not positions:
             return
-        pos = np.asarray(positions, dtype=np.int64)
-        self.flagged[self.base[0] + pos if level == 0 else self.owner[pos]] = True
+        pos = np.asarray(positions, dtype=np.int64) + self.base[level]
+        self.flagged[pos if level == 0 else self.owner[pos]] = True
 
     def bad(self, level: int, positions: Sequence[int], values: Sequence[Any], path: Path) -> None:
         base = self.base[level]

@@ -112,3 +112,28 @@ def test_errors_text_is_short() -> None:
     text = errors_text(validator(schema), dict.fromkeys("abcdef", "x" * 500))
     assert text is not None
     assert text.endswith("...") and len(text) <= 300
+
+
+@pytest.mark.parametrize(
+    ("schema", "results", "want"),
+    [c[1:] for c in NEAR_MISSES if c[3] is not None],
+    ids=[c[0] for c in NEAR_MISSES if c[3] is not None],
+)
+def test_near_misses_in_a_later_chunk(
+    monkeypatch: pytest.MonkeyPatch, schema: dict[str, Any], results: list[Any], want: bool
+) -> None:
+    """A near miss walked in a later chunk is still charged to its own result."""
+    import bbnb.results._flatten as flatten
+
+    monkeypatch.setattr(flatten, "CHUNK", 2)
+    pad: Any = {"items": [{"n": 1}, {"n": 2}]} if schema is ROWS else {}
+    if schema.get("required"):
+        pad = {"a": "x"}
+    padding = [pad] * 3
+    runs = [
+        {"runId": f"r{i}", "status": "COMPLETED", "result": r}
+        for i, r in enumerate([*padding, *results])
+    ]
+    verdicts = to_frame(runs, schema).groupby("_id", sort=False)["_conforms"].first()
+    assert verdicts.iloc[: len(padding)].tolist() == [True] * len(padding)
+    assert bool(verdicts.iloc[-1]) is want
