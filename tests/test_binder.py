@@ -15,8 +15,9 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import venv
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -165,6 +166,14 @@ def test_checker_reads_the_git_mode_of_post_build(repo_copy: Path) -> None:
     assert any("git mode is 100644" in m for m in messages), messages
 
 
+@pytest.fixture
+def private_tmp() -> Iterator[Path]:
+    """A temporary folder that other pytest sessions' tmp_path clean-up cannot remove."""
+    path = Path(tempfile.mkdtemp(prefix="bbnb-binder-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def _clean_env(venv_dir: Path, home: Path) -> dict[str, str]:
     """The environment of a fresh Binder session: no key, no dev paths, the venv first."""
     env = {
@@ -183,9 +192,10 @@ def _clean_env(venv_dir: Path, home: Path) -> dict[str, str]:
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_binder_environment_runs_the_quickstart(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    private_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A fresh venv with only what binder/ declares imports bbnb and runs 01-quickstart."""
+    tmp_path = private_tmp
     venv_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True, system_site_packages=False).create(venv_dir)
     env = _clean_env(venv_dir, tmp_path)

@@ -8,15 +8,23 @@ Recursion: the README's test command is the plain ``python -m pytest``. It is ru
 ``PYTEST_ADDOPTS='-m "not e2e and not slow and not stress"'`` in its environment (pytest
 reads that variable itself), so the inner run executes the whole unit suite but not this
 test nor the other slow end-to-end ones, and the command line stays exactly the README's.
-``BBNB_INNER_TEST=1`` is also set so any test can tell it runs inside this one.
+``BBNB_INNER_TEST=1`` is also set so any test can tell it runs inside this one, and
+``--basetemp`` keeps the inner run's temporary files inside this test's own folder.
+
+The folder is made with ``tempfile`` rather than ``tmp_path``: pytest deletes old
+``tmp_path`` roots when later sessions start (the inner run is one), and this test
+outlives several of them.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import venv
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -61,6 +69,14 @@ def test_repository_readme_has_the_two_commands() -> None:
     assert "pytest" not in main and "pytest" in tests
 
 
+@pytest.fixture
+def private_tmp() -> Iterator[Path]:
+    """A temporary folder that no other pytest session's clean-up can remove."""
+    path = Path(tempfile.mkdtemp(prefix="bbnb-readme-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def _fresh_env(venv_dir: Path) -> dict[str, str]:
     """A new user's shell with the venv activated: no key, no dev paths, no bbnb state."""
     env = {
@@ -91,8 +107,9 @@ def _run(
 @pytest.mark.e2e
 @pytest.mark.slow
 @pytest.mark.timeout(1500)
-def test_readme_commands_in_a_fresh_clone(tmp_path: Path) -> None:
+def test_readme_commands_in_a_fresh_clone(private_tmp: Path) -> None:
     """Both README commands exit 0 in a fresh clone + venv; the main job prints a summary."""
+    tmp_path = private_tmp
     work = tmp_path / "work"
     clone = work / "main"
     subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
@@ -114,7 +131,8 @@ def test_readme_commands_in_a_fresh_clone(tmp_path: Path) -> None:
         f"the main job did not say where the journal is:\n{job.stdout[-2000:]}"
     )
 
-    inner_env = {**env, "PYTEST_ADDOPTS": f'-m "{INNER_MARKERS}"', "BBNB_INNER_TEST": "1"}
+    addopts = f'-m "{INNER_MARKERS}" --basetemp={tmp_path / "inner-tmp"}'
+    inner_env = {**env, "PYTEST_ADDOPTS": addopts, "BBNB_INNER_TEST": "1"}
     suite = _run(tests, clone, inner_env, timeout=840)
     tail = suite.stdout[-4000:] + suite.stderr[-2000:]
     assert suite.returncode == 0, f"{tests!r} exited {suite.returncode}:\n{tail}"
