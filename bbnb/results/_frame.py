@@ -17,6 +17,7 @@ from bbnb.results._flatten import Column, IntArray, Path, expand, take, walk
 from bbnb.results._infer import infer_schema
 from bbnb.results._items import FAILED_STATUSES, Items, as_time, read_items
 from bbnb.results._schema import Arr, Leaf, Node, Obj, Plan, compile_plan
+from bbnb.results._typed import typed_walk
 from bbnb.results._validate import errors_text, from_arrow, validator
 
 __all__ = ["PROVENANCE_COLUMNS", "ResultValidationError", "to_frame"]
@@ -88,7 +89,9 @@ def to_frame(
     plan = compile_plan(given if given is not None else infer_schema(found.payloads))
     row_path = _row_path(plan.root, rows)
     check = validate and plan.covered
-    walked = walk(found.payloads, plan.root, row_path=row_path, check=check)
+    walked = typed_walk(found.payloads, plan.root, row_path=row_path, check=check) or walk(
+        found.payloads, plan.root, row_path=row_path, check=check
+    )
     conforms, errors = _verdicts(found, plan, walked.flagged, validate)
     if strict:
         _raise_if_invalid(found, conforms, errors)

@@ -1,0 +1,193 @@
+"""The typed fast path: one explicit-type ``pa.array`` call for results that fit the plan.
+
+When the plan is only objects, arrow-carried leaves and (at most) the row array of
+objects, all results are converted by one ``pa.array(values, type=...)`` with the
+arrow type derived from the plan: no per-column Python pass and no inference pass.
+The columns are then cut out of the struct arrays, and finished by the general
+walker's own code (:meth:`bbnb.results._flatten._Walker.columns`), so dtypes, ``_raw``
+and the validation flags come out exactly as the general walk makes them.
+
+Arrow's typed conversion is looser than JSON, so its result is trusted only after
+guards; when a guard fails, :func:`typed_walk` returns ``None`` and the general walker
+does the work (it handles wrong-typed values with NA and ``_raw``):
+
+* shapes: every object value must be a ``dict`` and every row array a ``list``
+  (arrow would also take tuples, strings and numpy arrays);
+* integer leaves are converted as float64 (arrow truncates floats into int64), and
+  any non-integral value or magnitude >= 2**53 falls back;
+* a 0 or 1 in an integer or number leaf is looked up in Python: a ``bool`` (which
+  arrow turns into 0/1) or any non-``int``/``float`` value falls back;
+* any conversion error falls back.
+
+Properties the schema does not name are ignored here, as by the general walker
+(validation of them, if the schema restricts them, is ``jsonschema``'s job).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import chain, repeat
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from bbnb.results._columns import arrow_kind
+from bbnb.results._flatten import Path, Walked, _Walker
+from bbnb.results._schema import Arr, Leaf, Node, Obj
+
+__all__ = ["typed_walk"]
+
+_NONE = type(None)
+_EXACT = 2.0**53
+
+
+class _Fallback(Exception):
+    """The typed path cannot vouch for this input."""
+
+
+def arrow_type(node: Node, row_path: Path | None, path: Path = ()) -> pa.DataType | None:
+    """The arrow type for ``node`` (integers as float64), or ``None`` if not supported."""
+    if isinstance(node, Leaf):
+        typ = arrow_kind(node)
+        return pa.float64() if typ == pa.int64() else typ
+    if isinstance(node, Obj):
+        names = [p.name for p in node.props]
+        if len(set(names)) != len(names):
+            return None
+        fields = []
+        for prop in node.props:
+            sub = arrow_type(prop.node, row_path, (*path, prop.name))
+            if sub is None:
+                return None
+            fields.append(pa.field(prop.name, sub))
+        return pa.struct(fields)
+    if path == row_path and isinstance(node.items, Obj):
+        items = arrow_type(node.items, None, path)
+        return None if items is None else pa.list_(items)
+    return None
+
+
+class _Typed:
+    def __init__(self, values: Sequence[Any], row_path: Path | None, walker: _Walker) -> None:
+        self.row_path = row_path or ()
+        self.walker = walker
+        self.check = walker.check
+        self.bases: list[Sequence[Any]] = [values, []]
+
+    def shapes(self, values: Sequence[Any], node: Node, path: Path, level: int) -> None:
+        """Every object a dict, every row array a list (else fall back)."""
+        types = set(map(type, values))
+        if isinstance(node, Obj):
+            if not types <= {dict, _NONE}:
+                raise _Fallback
+            present = [v for v in values if v is not None] if _NONE in types else values
+            for prop in node.props:
+                if not isinstance(prop.node, Leaf):
+                    child = list(map(dict.get, present, repeat(prop.name)))
+                    self.shapes(child, prop.node, (*path, prop.name), level)
+        elif isinstance(node, Arr):
+            if not types <= {list, _NONE}:
+                raise _Fallback
+            elements = list(chain.from_iterable(v for v in values if v))
+            self.bases[1] = elements
+            self.shapes(elements, node.items, path, 1)
+
+    def python(self, level: int, pos: int, path: Path) -> Any:
+        """The Python value at ``pos`` of ``level`` down ``path`` (objects are dicts)."""
+        value = self.bases[level][pos]
+        rel = path[len(self.row_path) :] if level else path
+        for name in rel:
+            if value is None:
+                return None
+            value = value.get(name)
+        return value
+
+    def walk(self, arr: pa.Array, node: Node, path: Path, level: int) -> None:
+        if isinstance(node, Obj):
+            self.obj(arr, node, path, level)
+        elif isinstance(node, Arr):
+            self.rows(arr, node, path)
+        else:
+            self.leaf(arr, node, path, level)
+
+    def obj(self, arr: pa.StructArray, node: Obj, path: Path, level: int) -> None:
+        children = arr.flatten()
+        valid = None
+        for prop, child in zip(node.props, children, strict=True):
+            sub = (*path, prop.name)
+            self.walk(child, prop.node, sub, level)
+            if not self.check or (prop.node.nullable and not prop.required):
+                continue
+            if child.null_count == 0:
+                continue
+            if valid is None:
+                valid = np.asarray(arr.is_valid(), dtype=bool)
+            nulls = np.flatnonzero(valid & ~np.asarray(child.is_valid(), dtype=bool))
+            if not prop.node.nullable and prop.required:
+                self.walker.flag(level, nulls.tolist())
+                continue
+            wrong = []
+            for i in nulls.tolist():
+                missing = prop.name not in self.python(level, i, path)
+                if (missing and prop.required) or (not missing and not prop.node.nullable):
+                    wrong.append(i)
+            self.walker.flag(level, wrong)
+
+    def rows(self, arr: pa.ListArray, node: Arr, path: Path) -> None:
+        n = len(arr)
+        valid = np.asarray(arr.is_valid(), dtype=bool)
+        lengths = np.asarray(pc.list_value_length(arr).fill_null(0), dtype=np.int64)
+        self.walker.lengths.append(lengths)
+        self.walker.empty.append(valid & (lengths == 0))
+        self.walker.owner = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        elements = pc.list_flatten(arr)
+        if len(elements) != int(lengths.sum()) or len(elements) != len(self.bases[1]):
+            raise _Fallback
+        if self.check and not node.items.nullable and elements.null_count:
+            missing = np.flatnonzero(~np.asarray(elements.is_valid(), dtype=bool))
+            self.walker.flag(1, missing.tolist())
+        self.walk(elements, node.items, path, 1)
+
+    def leaf(self, arr: pa.Array, node: Leaf, path: Path, level: int) -> None:
+        if arr.type == pa.float64():
+            suspects = pc.or_(pc.equal(arr, 0.0), pc.equal(arr, 1.0)).fill_null(False)
+            for i in np.flatnonzero(np.asarray(suspects, dtype=bool)).tolist():
+                if type(self.python(level, i, path)) not in (int, float):
+                    raise _Fallback
+            if arrow_kind(node) == pa.int64():
+                inexact = pc.or_(
+                    pc.not_equal(pc.floor(arr), arr), pc.greater_equal(pc.abs(arr), _EXACT)
+                )
+                if pc.any(inexact).as_py():
+                    raise _Fallback
+                arr = arr.cast(pa.int64())
+        self.walker.add(path, level, node, arr)
+
+
+def typed_walk(
+    values: Sequence[Any], node: Node, *, row_path: Path | None, check: bool
+) -> Walked | None:
+    """The walk of ``values`` by one typed conversion, or ``None`` (use the general walk)."""
+    typ = arrow_type(node, row_path)
+    if typ is None or not isinstance(node, Obj) or not values:
+        return None
+    walker = _Walker(len(values), row_path, check)
+    typed = _Typed(values, row_path, walker)
+    try:
+        typed.shapes(values, node, (), 0)
+        arr = pa.array(values, type=typ)
+        if check and not node.nullable and arr.null_count:
+            walker.flag(0, np.flatnonzero(~np.asarray(arr.is_valid(), dtype=bool)).tolist())
+        typed.walk(arr, node, (), 0)
+    except (_Fallback, pa.ArrowException, OverflowError, TypeError, ValueError):
+        return None
+    columns = walker.columns()
+    return Walked(
+        columns=columns,
+        flagged=walker.flagged,
+        raw=walker.raw,
+        lengths=walker.lengths[0] if walker.lengths else None,
+        empty=walker.empty[0] if walker.empty else None,
+    )
