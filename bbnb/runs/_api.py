@@ -142,6 +142,13 @@ class RunsApi:
         inv: Invocation = await self.client.functions.invocations.retrieve(invocation_id)
         return inv
 
+    async def function_version_ids(self, function_id: str) -> list[str]:
+        """Ids of every built version of a function (all pages), newest first."""
+        versions = [v async for v in self.client.functions.versions.list(function_id)]
+        self.requests += max(1, (len(versions) + 99) // 100)
+        versions.sort(key=lambda v: v.created_at, reverse=True)
+        return [v.id for v in versions]
+
     async def version_invocations(self, version_id: str) -> list[Invocation]:
         """Every invocation of a function version (all pages)."""
         result = self.client.functions.versions.invocations(version_id)

@@ -546,12 +546,22 @@ class BatchRunner:
                 return runs
 
     async def _list_invocations(self, since_wall: float) -> list[Invocation]:
-        version_id = self._version_id()
-        if version_id is None:
-            raise _NoVersion()
+        # An invocation of this batch names its version; before any is known (a lost
+        # first answer, or attach after a crash) every version of the function is
+        # searched, since the server picked the version when it took the POST.
+        known = self._version_id()
+        if known is not None:
+            version_ids = [known]
+        else:
+            if self.function_id is None:
+                raise _NoVersion()
+            version_ids = await self.api.function_version_ids(self.function_id)
         cutoff = datetime.fromtimestamp(since_wall, UTC)
-        listed = await self.api.version_invocations(version_id)
-        return [inv for inv in listed if inv.created_at >= cutoff]
+        listed: list[Invocation] = []
+        for version_id in version_ids:
+            invocations = await self.api.version_invocations(version_id)
+            listed.extend(inv for inv in invocations if inv.created_at >= cutoff)
+        return listed
 
     def _version_id(self) -> str | None:
         for job in self.jobs:

@@ -1,7 +1,6 @@
 """Bugs the stress suite found in other layers, each as a small failing repro.
 
-These are strict xfails: they fail the suite the day the bug is fixed, so the
-marker gets removed and the test stands as a regression test.
+Each began as a strict xfail; now fixed, each stands as a regression test.
 """
 
 from __future__ import annotations
@@ -34,13 +33,6 @@ class LoseFirstInvokeAnswer(httpx.AsyncBaseTransport):
 
 
 @pytest.mark.stress
-@pytest.mark.xfail(
-    strict=True,
-    reason="bbnb/runs/_runner.py _reconcile/_list_invocations: with no invocation id known "
-    "yet, _version_id() is None, _NoVersion is raised and _reconcile resets its deadline "
-    "forever, so invoke_many (and attach of a function batch killed before any id was "
-    "journaled) never returns",
-)
 def test_single_invoke_with_lost_answer_settles(clock: ManualClock) -> None:
     """A one-input invoke_many whose create answer is lost still finishes with one invocation."""
 
@@ -53,7 +45,7 @@ def test_single_invoke_with_lost_answer_settles(clock: ManualClock) -> None:
             transport=transport,
             clock=clock,
         )
-        echo = next(f.id async for f in client.functions.list() if f.name == "echo")
+        echo = {f.name: f.id async for f in client.functions.list()}["echo"]
         batch = await asyncio.wait_for(
             invoke_many_async(client, echo, [{"x": 1}], progress="none", journal=False),
             timeout=20.0,
