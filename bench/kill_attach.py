@@ -146,6 +146,19 @@ class KillSwitch:
         await self.app(scope, receive, guarded)
 
 
+def _finish(child: subprocess.Popen[str]) -> tuple[str, str]:
+    """Wait for a child; one that outlives ``CHILD_TIMEOUT`` is killed (and reported)."""
+    try:
+        return child.communicate(timeout=CHILD_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        _out, err = child.communicate()
+        raise RuntimeError(
+            f"child {child.args!r} still running after {CHILD_TIMEOUT:g} s (killed); "
+            f"stderr tail:\n{err[-2000:]}"
+        ) from None
+
+
 def _child(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), "--child", *args],
@@ -178,10 +191,10 @@ def one_seed(plan: KillPlan, workdir: Path) -> dict[str, Any]:
             env,
         )
         switch.pid = submit.pid
-        _out, err = submit.communicate(timeout=CHILD_TIMEOUT)
+        _out, err = _finish(submit)
         killed = submit.returncode == -signal.SIGKILL
         attach = _child(["attach", *common], env)
-        a_out, a_err = attach.communicate(timeout=CHILD_TIMEOUT)
+        a_out, a_err = _finish(attach)
         if attach.returncode != 0:
             raise RuntimeError(f"attach child failed ({attach.returncode}):\n{a_err[-3000:]}")
         report = json.loads(a_out.strip().splitlines()[-1])

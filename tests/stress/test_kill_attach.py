@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -24,3 +25,15 @@ def test_sigkilled_batches_are_recovered_without_duplicates(
     assert got["duplicates_by_counter"] == 0
     assert got["duplicates_in_store"] == 0
     assert got["orphans"] == 0
+
+
+@pytest.mark.stress
+def test_attach_recovers_function_batch_killed_before_any_id(
+    load_bench: Callable[[str], ModuleType], tmp_path: Path
+) -> None:
+    """All three invokes in flight at the kill (no id journaled): attach adopts all three."""
+    bench = load_bench("kill_attach")
+    got = bench.one_seed(bench.KillPlan(1, 3, 3, at=1, where="handled"), tmp_path)
+    assert got["killed"] and got["journal_states_at_kill"] == {"submitting": 3}
+    assert got["recovered"] == 3 and got["lost"] == 0
+    assert got["duplicates_by_counter"] == 0 and got["orphans"] == 0
