@@ -79,6 +79,7 @@ class Emulator:
             per_minute=self.config.sessions_per_minute,
             retry_after=self.config.retry_after,
             count_active=self.count_active_sessions,
+            speed=self.config.speed,
         )
         self.faults = FaultInjector(
             self.config.seed,

@@ -27,8 +27,12 @@ class SessionLimiter:
         per_minute: int | None,
         retry_after: float | None,
         count_active: Callable[[float], int],
+        speed: float = 1.0,
     ) -> None:
         self.max_concurrent = max_concurrent
+        # Simulated durations are divided by ``speed``; the rate window is too, so a
+        # sped-up emulator keeps the plan's proportions (25 per simulated minute).
+        self.window = WINDOW / speed
         self.per_minute = per_minute
         self.retry_after = retry_after
         self._count_active = count_active
@@ -44,7 +48,7 @@ class SessionLimiter:
                     f"(limit {self.max_concurrent}, currently {active})"
                 )
         if self.per_minute is not None:
-            while self._recent and self._recent[0] <= now - WINDOW:
+            while self._recent and self._recent[0] <= now - self.window:
                 self._recent.popleft()
             if len(self._recent) >= self.per_minute:
                 raise self._error(

@@ -47,6 +47,23 @@ def test_creation_rate_limit_with_retry_after(api: TestClient, clock: ManualCloc
 
 @pytest.mark.parametrize(
     "emulator_config",
+    [{"max_concurrent_sessions": None, "sessions_per_minute": 5, "speed": 10.0}],
+    ids=["five-per-minute-at-speed-10"],
+    indirect=True,
+)
+def test_creation_rate_window_follows_speed(api: TestClient, clock: ManualClock) -> None:
+    """At speed 10 the per-minute window is 6 s, in proportion with the sped-up runs."""
+    for n in range(5):
+        assert api.post("/v1/sessions", json={}).status_code == 201, n
+    assert api.post("/v1/sessions", json={}).status_code == 429
+    clock.advance(5.9)
+    assert api.post("/v1/sessions", json={}).status_code == 429
+    clock.advance(0.2)
+    assert api.post("/v1/sessions", json={}).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "emulator_config",
     [{"max_concurrent_sessions": 2, "sessions_per_minute": None}],
     ids=["two-concurrent"],
     indirect=True,
