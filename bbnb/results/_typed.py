@@ -33,6 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from bbnb.results import _flatten as flatten
 from bbnb.results._columns import arrow_kind
 from bbnb.results._flatten import Path, Walked, _Walker
 from bbnb.results._schema import Arr, Leaf, Node, Obj
@@ -74,7 +75,9 @@ class _Typed:
         self.row_path = row_path or ()
         self.walker = walker
         self.check = walker.check
-        self.bases: list[Sequence[Any]] = [values, []]
+        self.values = values  # this chunk's values (positions below are chunk-local)
+        self.owner: Any = None  # element -> value
+        self.starts: Any = None  # first element index of each value's row array
 
     def shapes(self, values: Sequence[Any], node: Node, path: Path, level: int) -> None:
         """Every object a dict, every row array a list (else fall back)."""
@@ -90,14 +93,24 @@ class _Typed:
         elif isinstance(node, Arr):
             if not types <= {list, _NONE}:
                 raise _Fallback
-            elements = list(chain.from_iterable(v for v in values if v))
-            self.bases[1] = elements
-            self.shapes(elements, node.items, path, 1)
+            elements = chain.from_iterable(filter(None, values))
+            if isinstance(node.items, Obj) and any(
+                isinstance(p.node, Obj) for p in node.items.props
+            ):
+                self.shapes(list(elements), node.items, path, 1)
+            elif not set(map(type, elements)) <= {dict, _NONE}:
+                raise _Fallback
 
     def python(self, level: int, pos: int, path: Path) -> Any:
         """The Python value at ``pos`` of ``level`` down ``path`` (objects are dicts)."""
-        value = self.bases[level][pos]
-        rel = path[len(self.row_path) :] if level else path
+        if level == 0:
+            value, rel = self.values[pos], path
+        else:
+            run = int(self.owner[pos])
+            value = self.values[run]
+            for name in self.row_path:
+                value = value[name]
+            value, rel = value[pos - int(self.starts[run])], path[len(self.row_path) :]
         for name in rel:
             if value is None:
                 return None
@@ -141,9 +154,13 @@ class _Typed:
         lengths = np.asarray(pc.list_value_length(arr).fill_null(0), dtype=np.int64)
         self.walker.lengths.append(lengths)
         self.walker.empty.append(valid & (lengths == 0))
-        self.walker.owner = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        self.owner = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        walker = self.walker
+        owner = self.owner + walker.base[0]
+        walker.owner = np.concatenate([walker.owner, owner]) if len(walker.owner) else owner
         elements = pc.list_flatten(arr)
-        if len(elements) != int(lengths.sum()) or len(elements) != len(self.bases[1]):
+        self.starts = np.cumsum(lengths) - lengths
+        if len(elements) != int(lengths.sum()):
             raise _Fallback
         if self.check and not node.items.nullable and elements.null_count:
             missing = np.flatnonzero(~np.asarray(elements.is_valid(), dtype=bool))
@@ -169,18 +186,26 @@ class _Typed:
 def typed_walk(
     values: Sequence[Any], node: Node, *, row_path: Path | None, check: bool
 ) -> Walked | None:
-    """The walk of ``values`` by one typed conversion, or ``None`` (use the general walk)."""
+    """The walk of ``values`` by typed conversions, or ``None`` (use the general walk).
+
+    Converted chunk by chunk (``CHUNK`` values at a time, as the general walk), so
+    arrow's builders never hold more than one chunk's slack.
+    """
     typ = arrow_type(node, row_path)
     if typ is None or not isinstance(node, Obj) or not values:
         return None
     walker = _Walker(len(values), row_path, check)
-    typed = _Typed(values, row_path, walker)
+    step = flatten.CHUNK
     try:
-        typed.shapes(values, node, (), 0)
-        arr = pa.array(values, type=typ)
-        if check and not node.nullable and arr.null_count:
-            walker.flag(0, np.flatnonzero(~np.asarray(arr.is_valid(), dtype=bool)).tolist())
-        typed.walk(arr, node, (), 0)
+        for start in range(0, len(values), step):
+            part = values[start : start + step]
+            walker.base = [start, len(walker.owner)]
+            typed = _Typed(part, row_path, walker)
+            typed.shapes(part, node, (), 0)
+            arr = pa.array(part, type=typ)
+            if check and not node.nullable and arr.null_count:
+                walker.flag(0, np.flatnonzero(~np.asarray(arr.is_valid(), dtype=bool)).tolist())
+            typed.walk(arr, node, (), 0)
     except (_Fallback, pa.ArrowException, OverflowError, TypeError, ValueError):
         return None
     columns = walker.columns()
@@ -188,6 +213,6 @@ def typed_walk(
         columns=columns,
         flagged=walker.flagged,
         raw=walker.raw,
-        lengths=walker.lengths[0] if walker.lengths else None,
-        empty=walker.empty[0] if walker.empty else None,
+        lengths=np.concatenate(walker.lengths) if walker.lengths else None,
+        empty=np.concatenate(walker.empty) if walker.empty else None,
     )

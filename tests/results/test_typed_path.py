@@ -159,3 +159,32 @@ def test_typed_path_matches_general_walk_on_random_data(
     value = st.one_of(from_schema(bounded(schema)), near_misses(schema), JSON)
     results = data.draw(st.lists(value, min_size=1, max_size=4))
     assert_same(*both(as_runs(results), schema))
+
+
+@pytest.mark.parametrize("chunk", [1, 3], ids=["chunk-1", "chunk-3"])
+def test_typed_path_in_chunks_matches_general_walk(
+    monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Converted chunk by chunk, flags, raw values and rows still land on their results."""
+    import bbnb.results._flatten as flatten
+
+    monkeypatch.setattr(flatten, "CHUNK", chunk)
+    tricky = [
+        with_product(price=1, n=0),
+        with_product(rating=...),
+        with_product(sku=None),
+        with_product(cur="JPY"),
+        with_product(seen="soon"),
+        {**good(0), "products": [None, good(0)["products"][0]]},
+        {**good(0), "products": []},
+        {"url": "x"},
+        None,
+    ]
+    results = [r for bad in tricky for r in (good(1), bad, good(2))]
+    fast, slow = both(as_runs(results), PAGE)
+    assert_same(fast, slow)
+    verdicts = fast.drop_duplicates("_key")["_conforms"]
+    assert int(verdicts.eq(False).fillna(False).sum()) == 6
+    plan = compile_plan(_schema_dict(PAGE))
+    row_path = _row_path(plan.root, "auto")
+    assert typed_walk(results, plan.root, row_path=row_path, check=True) is not None
