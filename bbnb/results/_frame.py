@@ -11,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from bbnb.results._columns import STRING, UTC_US, json_text, object_array, typed_array
 from bbnb.results._flatten import Column, IntArray, Path, expand, take, walk
@@ -339,9 +340,7 @@ def _provenance(found: Items, conforms: Any, errors: list[str | None]) -> dict[s
     prov = found.prov
     out: dict[str, Any] = {"_key": _keys(found.keys)}
     out["_id"] = _text(prov["_id"])
-    statuses = [getattr(s, "value", s) for s in prov["_status"]]
-    extra = sorted(s for s in set(statuses) - {None, *_STATUSES} if isinstance(s, str))
-    out["_status"] = pd.Categorical(statuses, categories=[*_STATUSES, *extra])
+    out["_status"] = _statuses(prov["_status"])
     out["_task"] = _category(prov["_task"])
     out["_session_id"] = _text(prov["_session_id"])
     for name in ("_created_at", "_started_at", "_ended_at"):
@@ -356,6 +355,20 @@ def _provenance(found: Items, conforms: Any, errors: list[str | None]) -> dict[s
     out["_conforms"] = conforms
     out["_errors"] = from_arrow(STRING, pa.array(errors, type=pa.string()))
     return out
+
+
+def _statuses(values: list[Any]) -> Any:
+    """``_status`` as a category: the seven run statuses, then any others seen."""
+    if not set(map(type, values)) <= {str, type(None)}:
+        values = [getattr(s, "value", s) for s in values]
+    extra = sorted(s for s in set(values) - {None, *_STATUSES} if isinstance(s, str))
+    cats = [*_STATUSES, *extra]
+    try:
+        codes = pc.index_in(pa.array(values, type=pa.string()), value_set=pa.array(cats))
+    except (pa.ArrowException, TypeError, ValueError):
+        return pd.Categorical(values, categories=cats)
+    code_np = np.asarray(codes.fill_null(-1), dtype=np.int8)
+    return pd.Categorical.from_codes(code_np, dtype=pd.CategoricalDtype(cats))
 
 
 def _category(values: list[Any]) -> Any:
