@@ -63,9 +63,13 @@ def lab_server(
         stop_lab_server(server)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium under Playwright (a fresh temporary profile per launch)."""
+    """Debian's Chromium under Playwright (a fresh temporary profile per launch).
+
+    Module scope, not session: Playwright's sync API keeps an event loop running in
+    the main thread while it is open, and tests collected later call asyncio.run().
+    """
     if not Path(CHROMIUM).exists():
         pytest.fail(
             f"Chromium not found at {CHROMIUM}. Install it with `apt-get install -y chromium` "
