@@ -18,6 +18,7 @@ import ipywidgets as w
 from pydantic import BaseModel, ValidationError
 
 from bbnb.models import AgentRunCreateParams
+from bbnb.widgets._client import UsesClient
 from bbnb.widgets._feedback import ErrorBox, error_label, guarded, set_error
 from bbnb.widgets._fields import labelled
 from bbnb.widgets.magic_output import MagicOutput
@@ -36,7 +37,7 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {item['msg'].removeprefix('Value error, ')}"
 
 
-class AgentTask(w.VBox):  # type: ignore[misc]
+class AgentTask(UsesClient, w.VBox):  # type: ignore[misc]
     """A form for one agent run, with Run/Stop/Resume and the result as a table."""
 
     def __init__(
@@ -157,15 +158,6 @@ class AgentTask(w.VBox):  # type: ignore[misc]
         )
 
     # -- running ---------------------------------------------------------------------
-
-    @property
-    def client(self) -> Any:
-        """The client used by Run (a default ``bbnb.Client()`` on first use)."""
-        if self._client is None:
-            from bbnb._client import Client
-
-            self._client = Client()
-        return self._client
 
     def run(self) -> Any:
         """Submit the run and follow it in the panel; returns the created run."""

@@ -16,6 +16,7 @@ import ipywidgets as w
 from pydantic import ValidationError
 
 from bbnb.models import INVOCATION_PARAMS_LIMIT, FunctionInvokeParams
+from bbnb.widgets._client import UsesClient
 from bbnb.widgets._feedback import ErrorBox, error_label, guarded, set_error
 from bbnb.widgets._fields import labelled
 from bbnb.widgets.magic_output import MagicOutput
@@ -26,7 +27,7 @@ from bbnb.widgets.settings import SessionSettings
 __all__ = ["FunctionInvoke"]
 
 
-class FunctionInvoke(w.VBox):  # type: ignore[misc]
+class FunctionInvoke(UsesClient, w.VBox):  # type: ignore[misc]
     """A form for one invocation of ``function_id``; the result is shown as a table."""
 
     def __init__(
@@ -136,15 +137,6 @@ class FunctionInvoke(w.VBox):  # type: ignore[misc]
         set_error(self.params_error, None)
         text = json.dumps(body.to_safe_dict(), indent=2)
         self.preview.value = f"<pre class='bbnb-preview' style='margin:0'>{html.escape(text)}</pre>"
-
-    @property
-    def client(self) -> Any:
-        """The client used by Run (a default ``bbnb.Client()`` on first use)."""
-        if self._client is None:
-            from bbnb._client import Client
-
-            self._client = Client()
-        return self._client
 
     def run(self) -> Any:
         """Invoke the function and follow the invocation; returns it."""
