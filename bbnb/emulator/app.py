@@ -125,6 +125,12 @@ class Gate:
         if key.decode("latin-1") != emu.config.api_key:
             await _reply(counted_send, 401, "Invalid API key (X-BB-API-Key)")
             return
+        raw_path = scope.get("raw_path") or b""
+        if b"%2f" in raw_path.lower():
+            # Routing sees the decoded path, so "abc%2Fmessages" would reach another
+            # route; no Browserbase id contains a slash, so such an id is simply unknown.
+            await _reply(counted_send, 404, "Not found: an id cannot contain '/'")
+            return
         limit = emu.config.max_body_bytes
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):

@@ -21,3 +21,14 @@ def test_client_invokes_a_function(emulator_client: Client, emulator: Emulator) 
     invocation = emulator_client.functions.invoke("echo", params={"x": 1}, wait=True)
     assert invocation.status == "COMPLETED" and invocation.results == {"x": 1}
     assert emulator.stats.invocations_created == 1
+
+
+def test_encoded_slash_in_an_id_is_not_found(emulator_client: Client) -> None:
+    """An id holding '/' is encoded by the client and answered 404, not routed elsewhere."""
+    import pytest
+
+    from bbnb import NotFoundError
+
+    run = emulator_client.agents.runs.create(task="Title of example.com")
+    with pytest.raises(NotFoundError, match="cannot contain '/'"):
+        emulator_client.agents.runs.retrieve(run.run_id + "/messages")
