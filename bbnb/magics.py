@@ -27,34 +27,44 @@ import asyncio
 import concurrent.futures
 import difflib
 import hashlib
-import json
-import keyword
 import os
-import shlex
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from IPython.core import magic_arguments as _magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from pydantic import BaseModel, ValidationError
 from traitlets import Bool, Enum, Float, Int, Unicode, observe
 from traitlets.config.configurable import Configurable
 
-from bbnb._sync import private_loop
-from bbnb._templating import NO_ROW, TemplateError, render, render_params
-from bbnb.models import (
-    AgentBrowserSettings,
-    AgentRunCreateParams,
-    BrowserSettings,
-    FunctionInvokeParams,
-    SessionCreateParams,
-    result_schema_dict,
+from bbnb._magic_plan import (
+    KINDS,
+    LAST,
+    BBRunError,
+    BBRunInterrupted,
+    Plan,
+    Request,
+    agent_settings,
+    describe_api_error,
+    dry_run_text,
+    foreach_rows,
+    function_settings,
+    identifier,
+    name_value,
+    plan_agent,
+    plan_function,
+    positive_int,
+    reject_options,
+    schema_of,
+    seconds_value,
+    split_line,
+    summary_line,
+    usage_error,
 )
+from bbnb._sync import private_loop
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,505 +75,21 @@ __all__ = [
     "BBMagic",
     "BBRunError",
     "BBRunInterrupted",
+    "Plan",
+    "Request",
+    "agent_settings",
+    "describe_api_error",
+    "dry_run_text",
+    "foreach_rows",
+    "function_settings",
     "load_ipython_extension",
     "parse_magic_line",
+    "plan_agent",
+    "plan_function",
+    "split_line",
+    "summary_line",
     "unload_ipython_extension",
 ]
-
-KINDS = ("agent", "function", "fn", "attach", "stop", "history")
-LAST = "_bb_last"
-DRY_RUN_SHOWN = 50
-"""At most this many request bodies are printed by ``--dry-run``; the rest are counted."""
-
-AGENT_PATH = "/v1/agents/runs"
-INVOKE_PATH = "/v1/functions/{function_id}/invoke"
-
-
-# -- errors the notebook shows as one line ---------------------------------------------
-
-
-class BBRunError(Exception):
-    """An API or run error, shown by IPython as one line instead of a traceback."""
-
-    def __init__(self, line: str) -> None:
-        super().__init__(line)
-        self.line = line
-
-    def _render_traceback_(self) -> list[str]:
-        return [self.line]
-
-
-class BBRunInterrupted(KeyboardInterrupt):
-    """Ctrl-C during ``%bb_run``: says what was kept, then stops "Run all" like any interrupt."""
-
-    def __init__(self, line: str) -> None:
-        super().__init__(line)
-        self.line = line
-
-    def _render_traceback_(self) -> list[str]:
-        return [self.line]
-
-
-def describe_api_error(error: BaseException) -> str:
-    """One line for an API error: status, Browserbase's message and the run id when known."""
-    status = getattr(error, "status_code", None)
-    body = getattr(error, "body", None)
-    message = getattr(body, "message", None) or getattr(error, "message", None) or str(error)
-    reason = getattr(body, "error", None)
-    run = getattr(error, "run", None) or getattr(error, "last_seen", None)
-    run_id = getattr(run, "id", None)
-    parts = [type(error).__name__]
-    if status is not None:
-        parts.append(f"{status}{' ' + reason if reason else ''}")
-    text = f"bbnb: {' '.join(parts)}: {message}"
-    if run_id:
-        text += f" (run {run_id})"
-    hint = getattr(error, "find_hint", None)
-    if hint:
-        text += f"; {hint}"
-    return " ".join(text.split())
-
-
-# -- the argument parser ------------------------------------------------------------------
-
-
-def _identifier(value: str) -> str:
-    if not value.isidentifier() or keyword.iskeyword(value):
-        raise argparse.ArgumentTypeError(f"{value!r} is not a Python variable name")
-    return value
-
-
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
-    return number
-
-
-def _seconds(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
-    if not number > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {value}")
-    return number
-
-
-def _name_value(value: str) -> tuple[str, str]:
-    name, sep, text = value.partition("=")
-    if not sep or not name.strip():
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not name=value (e.g. --var password={{{{my_password}}}})"
-        )
-    return name.strip(), text
-
-
-# -- what a cell asks for ----------------------------------------------------------------
-
-
-@dataclass
-class Request:
-    """One run to create: its input key and validated body."""
-
-    key: Any
-    body: AgentRunCreateParams | FunctionInvokeParams
-
-
-@dataclass
-class Plan:
-    """Everything a ``%bb_run agent|function`` cell asks for, validated, before any request."""
-
-    kind: str
-    requests: list[Request]
-    function_id: str | None = None
-    schema: dict[str, Any] | None = None
-    template: str | None = None
-    batch: bool = False
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def path(self) -> str:
-        """The API path each request goes to."""
-        if self.kind == "agent":
-            return AGENT_PATH
-        return INVOKE_PATH.format(function_id=self.function_id)
-
-
-def _usage(message: str) -> UsageError:
-    return UsageError(" ".join(message.split()))
-
-
-def _lookup(namespace: Mapping[str, Any], name: str, option: str) -> Any:
-    if name in namespace:
-        return namespace[name]
-    close = difflib.get_close_matches(name, [n for n in namespace if not n.startswith("_")], n=3)
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise _usage(f"{option} {name}: no variable {name!r} in the notebook.{hint}")
-
-
-def _load_json(text: str, option: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise _usage(
-            f"{option} is not valid JSON ({error.msg} at line {error.lineno} column "
-            f"{error.colno}); in a magic line wrap it in single quotes: {option} '{{\"a\": 1}}'"
-        ) from None
-
-
-def _validation_message(error: ValidationError) -> str:
-    first = error.errors()[0]
-    loc = ".".join(str(part) for part in first.get("loc", ()))
-    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-    return f"{loc}: {message}" if loc else message
-
-
-def _schema(args: argparse.Namespace, namespace: Mapping[str, Any]) -> dict[str, Any] | None:
-    if args.schema_var and args.schema:
-        raise _usage("give either --schema-var or --schema, not both")
-    if args.schema_var:
-        raw = _lookup(namespace, args.schema_var, "--schema-var")
-        where = f"--schema-var {args.schema_var}"
-    elif args.schema:
-        raw = _load_json(args.schema, "--schema")
-        where = "--schema"
-    else:
-        return None
-    try:
-        return result_schema_dict(raw)
-    except ValueError as error:
-        raise _usage(f"{where}: {error}") from None
-
-
-def _settings_value(value: Any) -> Any:
-    """A settings widget gives its ``.value``; models and dicts are used as they are."""
-    if isinstance(value, BaseModel | dict):
-        return value
-    if hasattr(value, "value") and hasattr(value, "to_magic"):
-        try:
-            return value.value
-        except ValueError as error:
-            raise _usage(f"--settings-var: {error}") from None
-    return value
-
-
-_AGENT_SETTINGS = {"context", "proxies", "verified"}
-
-
-def agent_settings(value: Any) -> AgentBrowserSettings:
-    """Agent browser settings from an ``AgentBrowserSettings``, a ``SessionCreateParams`` or a dict.
-
-    Agents accept only ``context``, ``proxies`` and ``verified``; anything else set in
-    session settings is an error naming the keys, rather than being dropped silently.
-    """
-    if isinstance(value, AgentBrowserSettings):
-        return value
-    if isinstance(value, dict) and set(value) <= _AGENT_SETTINGS:
-        return AgentBrowserSettings.model_validate(value)
-    session = value if isinstance(value, SessionCreateParams) else None
-    if session is None:
-        session = SessionCreateParams.model_validate(value)
-    browser = session.browser_settings or BrowserSettings()
-    top = set(session.model_dump(exclude_none=True, by_alias=True)) - {"browserSettings", "proxies"}
-    inner = {
-        f"browserSettings.{k}"
-        for k in browser.model_dump(exclude_none=True, by_alias=True)
-        if k not in ("context", "verified")
-    }
-    extra = sorted(top | inner)
-    if extra:
-        raise ValueError(
-            "agent runs accept only browserSettings.context, browserSettings.verified and "
-            f"proxies; these settings also set {', '.join(extra)}"
-        )
-    return AgentBrowserSettings(
-        context=browser.context, verified=browser.verified, proxies=session.proxies
-    )
-
-
-def function_settings(value: Any) -> SessionCreateParams:
-    """Session settings for a function invocation, checked under the function rules."""
-    if isinstance(value, AgentBrowserSettings):
-        value = {
-            "browserSettings": {
-                k: v
-                for k, v in (("context", value.context), ("verified", value.verified))
-                if v is not None
-            },
-            "proxies": value.proxies,
-        }
-    if isinstance(value, SessionCreateParams):
-        return value.for_function()
-    if isinstance(value, dict):
-        return SessionCreateParams.model_validate(
-            {k: v for k, v in value.items() if v is not None}, context={"target": "function"}
-        )
-    raise ValueError(
-        f"expected SessionCreateParams, a dict or a SessionSettings widget, got "
-        f"{type(value).__name__}"
-    )
-
-
-def _settings(args: argparse.Namespace, namespace: Mapping[str, Any], target: str) -> Any:
-    if not args.settings_var:
-        return None
-    value = _settings_value(_lookup(namespace, args.settings_var, "--settings-var"))
-    convert: Callable[[Any], Any] = agent_settings if target == "agent" else function_settings
-    try:
-        return convert(value)
-    except ValidationError as error:
-        message = _validation_message(error)
-    except ValueError as error:
-        message = str(error)
-    raise _usage(f"--settings-var {args.settings_var}: {message}")
-
-
-def foreach_rows(value: Any, name: str) -> list[tuple[Any, Any]]:
-    """``(key, row)`` pairs for ``--foreach``: list positions, dict keys or a DataFrame's index.
-
-    DataFrame rows become dicts of plain Python values (NaN stays NaN so templating
-    can refuse it with a clear message).
-    """
-    pairs: list[tuple[Any, Any]]
-    if hasattr(value, "iterrows") and hasattr(value, "to_dict"):
-        records = value.to_dict(orient="records")
-        pairs = [
-            (_plain(label), {str(k): _plain(v) for k, v in row.items()})
-            for label, row in zip(value.index, records, strict=True)
-        ]
-    elif hasattr(value, "items") and hasattr(value, "index") and hasattr(value, "dtype"):
-        pairs = [(_plain(k), _plain(v)) for k, v in value.items()]
-    elif isinstance(value, Mapping):
-        pairs = list(value.items())
-    elif isinstance(value, list | tuple | range):
-        pairs = list(enumerate(value))
-    else:
-        raise _usage(
-            f"--foreach {name}: expected a list, tuple, dict, Series or DataFrame, got "
-            f"{type(value).__name__}"
-        )
-    if not pairs:
-        raise _usage(f"--foreach {name} is empty: nothing to run")
-    return pairs
-
-
-def _plain(value: Any) -> Any:
-    item = getattr(value, "item", None)
-    if callable(item) and not isinstance(value, str | bytes):
-        try:
-            return item()
-        except (TypeError, ValueError):
-            return value
-    return value
-
-
-def _variables(args: argparse.Namespace, namespace: Mapping[str, Any]) -> dict[str, str] | None:
-    if not args.var:
-        return None
-    out: dict[str, str] = {}
-    for name, text in args.var:
-        try:
-            out[name] = render(text, namespace)
-        except TemplateError as error:
-            raise _usage(f"--var {name}: {error}") from None
-    return out
-
-
-def _rows_for(
-    args: argparse.Namespace, namespace: Mapping[str, Any]
-) -> tuple[bool, list[tuple[Any, Any]]]:
-    if args.foreach:
-        return True, foreach_rows(_lookup(namespace, args.foreach, "--foreach"), args.foreach)
-    if args.concurrency is not None:
-        raise _usage("--concurrency only applies with --foreach NAME")
-    return False, [(0, NO_ROW)]
-
-
-def plan_agent(args: argparse.Namespace, cell: str | None, namespace: Mapping[str, Any]) -> Plan:
-    """Validate an agent cell into request bodies (nothing is sent)."""
-    _reject(args, "agent", ("params", "params_var"))
-    line_task = " ".join(args.words).strip()
-    if cell is not None and cell.strip() and line_task:
-        raise _usage(
-            "the task is given twice: put it on the magic line or in the cell body, not both"
-        )
-    template = (cell if cell is not None and cell.strip() else line_task).strip()
-    if not template:
-        raise _usage(
-            'no task: write it after "%bb_run agent" (in quotes) or in the cell body '
-            "of %%bb_run agent"
-        )
-    schema = _schema(args, namespace)
-    settings = _settings(args, namespace, "agent")
-    variables = _variables(args, namespace)
-    batch, rows = _rows_for(args, namespace)
-    fields: dict[str, Any] = {
-        name: value
-        for name, value in (
-            ("agent_id", args.agent_id),
-            ("result_schema", schema),
-            ("browser_settings", settings),
-            ("variables", variables),
-            ("pause_when", args.pause_when),
-        )
-        if value is not None
-    }
-    requests: list[Request] = []
-    first: AgentRunCreateParams | None = None
-    for key, row in rows:
-        try:
-            task = render(template, namespace, row)
-        except TemplateError as error:
-            raise _usage(f"{error}{_row_label(batch, key)}") from None
-        if first is None:
-            try:
-                first = AgentRunCreateParams.model_validate({**fields, "task": task})
-            except ValidationError as error:
-                raise _usage(f"{_validation_message(error)}{_row_label(batch, key)}") from None
-            body = first
-        elif not task.strip():
-            raise _usage(f"task: the task is blank{_row_label(batch, key)}")
-        else:
-            # Only the task differs from the first, fully validated body (the schema is
-            # checked once, not once per row).
-            body = first.model_copy(update={"task": task})
-        requests.append(Request(key, body))
-    return Plan("agent", requests, schema=schema, template=template, batch=batch)
-
-
-def _row_label(batch: bool, key: Any) -> str:
-    return f" (in --foreach row {key!r})" if batch else ""
-
-
-def _reject(args: argparse.Namespace, kind: str, names: Iterable[str]) -> None:
-    for name in names:
-        if getattr(args, name):
-            option = "--" + name.replace("_", "-")
-            raise _usage(f"{option} does not apply to %bb_run {kind}")
-
-
-def plan_function(args: argparse.Namespace, cell: str | None, namespace: Mapping[str, Any]) -> Plan:
-    """Validate a function cell into invoke bodies (nothing is sent)."""
-    _reject(args, "function", ("agent_id", "pause_when", "var"))
-    if not args.words:
-        raise _usage("which function? %bb_run function FUNCTION_ID [--params JSON]")
-    if len(args.words) > 1:
-        raise _usage(
-            f"%bb_run function takes one FUNCTION_ID, got {len(args.words)} words "
-            f"({' '.join(args.words)!r}); quote --params JSON in single quotes"
-        )
-    template = _params_template(args, cell, namespace)
-    schema = _schema(args, namespace)
-    settings = _settings(args, namespace, "function")
-    batch, rows = _rows_for(args, namespace)
-    requests = []
-    for key, row in rows:
-        params = _params_for(template, row, namespace, batch, key)
-        fields: dict[str, Any] = {"params": params, "session_create_params": settings}
-        try:
-            body = FunctionInvokeParams.model_validate(
-                {k: v for k, v in fields.items() if v is not None}
-            )
-        except ValidationError as error:
-            raise _usage(f"{_validation_message(error)}{_row_label(batch, key)}") from None
-        requests.append(Request(key, body))
-    return Plan(
-        "function",
-        requests,
-        function_id=args.words[0],
-        schema=schema,
-        template=None if template is None else json.dumps(template),
-        batch=batch,
-    )
-
-
-def _params_template(
-    args: argparse.Namespace, cell: str | None, namespace: Mapping[str, Any]
-) -> Any:
-    sources = [
-        name
-        for name, given in (
-            ("the cell body", cell is not None and bool(cell.strip())),
-            ("--params", args.params is not None),
-            ("--params-var", args.params_var is not None),
-        )
-        if given
-    ]
-    if len(sources) > 1:
-        raise _usage(f"params are given twice ({' and '.join(sources)}); use one")
-    if args.params_var:
-        value = _lookup(namespace, args.params_var, "--params-var")
-    elif args.params is not None:
-        value = _load_json(args.params, "--params")
-    elif cell is not None and cell.strip():
-        value = _load_json(cell, "the cell body (function params)")
-    else:
-        return None
-    if not isinstance(value, dict):
-        raise _usage(
-            f'function params must be a JSON object such as {{"url": "..."}}, got '
-            f"{type(value).__name__}"
-        )
-    return value
-
-
-def _params_for(
-    template: Any, row: Any, namespace: Mapping[str, Any], batch: bool, key: Any
-) -> Any:
-    if template is None:
-        if row is NO_ROW:
-            return None
-        if isinstance(row, dict):
-            return row
-        raise _usage(
-            f"--foreach row {key!r} is a {type(row).__name__}, not a dict of params; give a "
-            'params template such as --params \'{"url": "{{row}}"}\''
-        )
-    try:
-        return render_params(template, namespace, row)
-    except TemplateError as error:
-        raise _usage(f"{error}{_row_label(batch, key)}") from None
-
-
-# -- output ------------------------------------------------------------------------------
-
-
-def dry_run_text(plan: Plan) -> str:
-    """The request bodies a plan would send, secrets masked, as printable text."""
-    count = len(plan.requests)
-    lines = [
-        f"dry run: {count} request{'s' if count != 1 else ''} would be sent; nothing was sent."
-    ]
-    for request in plan.requests[:DRY_RUN_SHOWN]:
-        label = f"  # input {request.key!r}" if plan.batch else ""
-        lines.append(f"POST {plan.path}{label}")
-        lines.append(json.dumps(request.body.to_safe_dict(), indent=2, ensure_ascii=False))
-    if count > DRY_RUN_SHOWN:
-        lines.append(f"... and {count - DRY_RUN_SHOWN} more requests of the same shape")
-    return "\n".join(lines)
-
-
-def summary_line(name: str | None, frame: Any, statuses: Mapping[str, int], elapsed: float) -> str:
-    """``name: 3 rows × 7 columns · runs: COMPLETED 2, FAILED 1 · 1.2 s``."""  # noqa: RUF002
-    rows, columns = getattr(frame, "shape", (0, 0))
-    counts = ", ".join(f"{status} {n}" for status, n in sorted(statuses.items())) or "none"
-    head = f"{name}: " if name else ""
-    return f"{head}{rows} rows × {columns} columns · runs: {counts} · {elapsed:.1f} s"  # noqa: RUF001
-
-
-def split_line(line: str) -> list[str]:
-    """The magic line as argv (POSIX shell quoting), or ``UsageError`` on unbalanced quotes."""
-    try:
-        return shlex.split(line, posix=True)
-    except ValueError as error:
-        raise _usage(
-            f'cannot split the magic line ({error}); quote the task ("...") or put it in the '
-            "cell body with %%bb_run"
-        ) from None
 
 
 # -- the magic ---------------------------------------------------------------------------
@@ -660,7 +186,7 @@ class BBMagic(Magics, Configurable):
         try:
             return Client(base_url=self.base_url or None, poll_interval=self.poll_interval)
         except ValueError as error:  # ConfigurationError is a ValueError
-            raise _usage(f"bbnb cannot connect: {error}") from None
+            raise usage_error(f"bbnb cannot connect: {error}") from None
 
     def close(self) -> None:
         """Close the client if the magic created it (the next ``%bb_run`` makes a new one)."""
@@ -683,7 +209,7 @@ class BBMagic(Magics, Configurable):
         metavar="ARG",
         help="the task (agent, line form), FUNCTION_ID (function) or ID (attach, stop)",
     )
-    @argument("-o", "--out", type=_identifier, metavar="NAME", help="store the result in NAME")
+    @argument("-o", "--out", type=identifier, metavar="NAME", help="store the result in NAME")
     @argument(
         "--schema-var", metavar="NAME", help="result schema: a JSON Schema dict or pydantic model"
     )
@@ -696,7 +222,7 @@ class BBMagic(Magics, Configurable):
     @argument(
         "--var",
         action="append",
-        type=_name_value,
+        type=name_value,
         metavar="NAME=VALUE",
         help="agent variable used as %%NAME%% in the task (repeatable; VALUE may be {{var}})",
     )
@@ -705,8 +231,10 @@ class BBMagic(Magics, Configurable):
     @argument("--params", metavar="JSON", help="function params as a JSON object")
     @argument("--params-var", metavar="NAME", help="function params from a dict variable")
     @argument("--foreach", metavar="NAME", help="one run per element / row of a list or DataFrame")
-    @argument("--concurrency", type=_positive_int, metavar="N", help="runs in flight at once")
-    @argument("--timeout", type=_seconds, metavar="SECONDS", help="stop waiting after this long")
+    @argument("--concurrency", type=positive_int, metavar="N", help="runs in flight at once")
+    @argument(
+        "--timeout", type=seconds_value, metavar="SECONDS", help="stop waiting after this long"
+    )
     @argument("--no-wait", action="store_true", help="submit and return at once")
     @argument("--progress", choices=["auto", "widget", "text", "none"], help="progress display")
     @argument("--on-interrupt", choices=["stop", "detach"], help="what Ctrl-C does to runs")
@@ -778,8 +306,8 @@ class BBMagic(Magics, Configurable):
         from bbnb.runs import attach
 
         target = self._single_id(args, cell, "attach")
-        _reject(args, "attach", _RUN_ONLY_OPTIONS)
-        schema = _schema(args, self.namespace)
+        reject_options(args, "attach", _RUN_ONLY_OPTIONS)
+        schema = schema_of(args, self.namespace)
         started = time.monotonic()
         progress, on_interrupt = self._progress(args), self._on_interrupt(args)
         try:
@@ -789,7 +317,7 @@ class BBMagic(Magics, Configurable):
                 )
             )
         except KeyError as error:
-            raise _usage(str(error.args[0]) if error.args else str(error)) from None
+            raise usage_error(str(error.args[0]) if error.args else str(error)) from None
         except KeyboardInterrupt as interrupt:
             partial = getattr(interrupt, "batch", None)
             self._interrupted(args, partial, schema, None, started, on_interrupt)
@@ -797,7 +325,7 @@ class BBMagic(Magics, Configurable):
 
     def _do_stop(self, args: argparse.Namespace, cell: str | None) -> Any:
         target = self._single_id(args, cell, "stop")
-        _reject(args, "stop", _RUN_ONLY_OPTIONS)
+        reject_options(args, "stop", _RUN_ONLY_OPTIONS)
         started = time.monotonic()
         ids = self._batch_run_ids(target) or [target]
         stopped = [self._stop_one(run_id) for run_id in ids]
@@ -845,17 +373,17 @@ class BBMagic(Magics, Configurable):
         from bbnb.runs import history
 
         if args.words or (cell is not None and cell.strip()):
-            raise _usage("%bb_run history takes no arguments and no cell body")
-        _reject(args, "history", (*_RUN_ONLY_OPTIONS, "schema", "schema_var", "raw"))
+            raise usage_error("%bb_run history takes no arguments and no cell body")
+        reject_options(args, "history", (*_RUN_ONLY_OPTIONS, "schema", "schema_var", "raw"))
         frame = history()
         rows, columns = frame.shape
         return self._publish(args, frame, f"{args.out}: {rows} rows × {columns} columns")  # noqa: RUF001
 
     def _single_id(self, args: argparse.Namespace, cell: str | None, kind: str) -> str:
         if cell is not None and cell.strip():
-            raise _usage(f"%%bb_run {kind} takes no cell body")
+            raise usage_error(f"%%bb_run {kind} takes no cell body")
         if len(args.words) != 1:
-            raise _usage(
+            raise usage_error(
                 f"%bb_run {kind} needs exactly one ID, e.g. %bb_run {kind} RUN_OR_BATCH_ID"
             )
         return str(args.words[0])
@@ -1178,7 +706,7 @@ def _kind_check(args: argparse.Namespace) -> None:
     if args.kind not in KINDS:
         close = difflib.get_close_matches(args.kind, KINDS, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise _usage(
+        raise usage_error(
             f"unknown KIND {args.kind!r}.{hint} Use agent, function (fn), attach ID, stop ID "
             "or history (see %bb_run?)"
         )
@@ -1193,7 +721,9 @@ def parse_magic_line(line: str) -> argparse.Namespace:
     parser: argparse.ArgumentParser = getattr(BBMagic.bb_run, "parser")  # noqa: B009
     argv = split_line(line.strip())
     if not argv:
-        raise _usage("%bb_run needs a KIND: agent, function (fn), attach ID, stop ID or history")
+        raise usage_error(
+            "%bb_run needs a KIND: agent, function (fn), attach ID, stop ID or history"
+        )
     try:
         args: argparse.Namespace = parser.parse_intermixed_args(argv)
     except UsageError as error:
@@ -1211,12 +741,12 @@ def _explain_usage(parser: argparse.ArgumentParser, message: str) -> UsageError:
             options = [o for action in parser._actions for o in action.option_strings]
             close = difflib.get_close_matches(unknown.split("=")[0], options, n=2, cutoff=0.7)
             hint = f" Did you mean {' or '.join(close)}?" if close else ""
-            return _usage(f"unknown option {unknown}.{hint} See %bb_run? for every option")
-        return _usage(
+            return usage_error(f"unknown option {unknown}.{hint} See %bb_run? for every option")
+        return usage_error(
             f"unexpected words {' '.join(words)!r}; quote the task as one argument "
             '("...") or put it in the cell body'
         )
-    return _usage(f"{message} (see %bb_run? for help)")
+    return usage_error(f"{message} (see %bb_run? for help)")
 
 
 def _shell_of(ipython: Any) -> InteractiveShell:
