@@ -168,12 +168,18 @@ class WidgetProgress:
         self._apply(state)
 
     def close(self, state: ProgressState) -> None:
-        """Set the final traits; green when nothing failed, red otherwise."""
+        """Set the final traits: green when nothing failed, orange when some runs did,
+        red only when none succeeded (a few failures in a big batch are normal)."""
         self._apply(state)
         failed = state.errors + sum(
             state.counts.get(s, 0) for s in ("FAILED", "TIMED_OUT", "STOPPED")
         )
-        self.bar.bar_style = "danger" if failed else "success"
+        if not failed:
+            self.bar.bar_style = "success"
+        elif state.counts.get("COMPLETED", 0):
+            self.bar.bar_style = "warning"
+        else:
+            self.bar.bar_style = "danger"
 
     def _apply(self, state: ProgressState) -> None:
         import html

@@ -124,7 +124,23 @@ def test_widget_progress_sets_traits() -> None:
     assert (widget.bar.value, widget.bar.max, widget.bar.bar_style) == (3, 10, "warning")
     assert "rate-limited" in widget.label.value
     widget.close(_state(done=10, counts={"COMPLETED": 9, "FAILED": 1}))
-    assert widget.bar.bar_style == "danger"
+    assert widget.bar.bar_style == "warning"
+
+
+@pytest.mark.parametrize(
+    ("counts", "style"),
+    [
+        ({"COMPLETED": 10}, "success"),
+        ({"COMPLETED": 7, "TIMED_OUT": 2, "STOPPED": 1}, "warning"),
+        ({"FAILED": 6, "TIMED_OUT": 4}, "danger"),
+    ],
+    ids=["all-completed", "some-failed", "none-completed"],
+)
+def test_widget_progress_final_colour(counts: dict[str, int], style: str) -> None:
+    """The finished bar is green, orange when some runs failed, red only when none succeeded."""
+    widget = WidgetProgress(display=False)
+    widget.close(_state(done=10, counts=counts))
+    assert widget.bar.bar_style == style
 
 
 @pytest.mark.parametrize(
