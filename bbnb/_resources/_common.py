@@ -3,12 +3,55 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-__all__ = ["check_choice", "check_limit", "iso_time", "model_from", "recent_bound", "runs_module"]
+from bbnb._exceptions import raise_for_run
+from bbnb._wait import PollPolicy, poll_until
+from bbnb.models import AgentRun, Invocation
+
+if TYPE_CHECKING:
+    from bbnb._client import AsyncClient
+
+__all__ = [
+    "check_choice",
+    "check_limit",
+    "iso_time",
+    "model_from",
+    "recent_bound",
+    "runs_module",
+    "wait_until_settled",
+]
+
+RunT = TypeVar("RunT", AgentRun, Invocation)
+
+
+async def wait_until_settled(
+    client: AsyncClient,
+    fetch: Callable[[], Awaitable[RunT]],
+    settled: Callable[[RunT], bool],
+    *,
+    first: RunT | None,
+    timeout: float | None,  # noqa: ASYNC109 - a deadline on the client's clock
+    poll: float | PollPolicy | None,
+    describe: Callable[[RunT | None, float], str],
+    raise_on_failure: bool,
+) -> RunT:
+    """Poll a run or invocation on the client's clock until ``settled``; the ``wait()`` of both."""
+    found = await poll_until(
+        fetch,
+        settled,
+        clock=client.clock,
+        policy=client.poll_policy if poll is None else PollPolicy.coerce(poll),
+        timeout=timeout,
+        describe=describe,
+        first=first,
+    )
+    if raise_on_failure:
+        raise_for_run(found)
+    return found
 
 
 def iso_time(value: datetime | str | None, name: str) -> str | None:

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, get_args
 
-from bbnb._exceptions import raise_for_run
 from bbnb._pagination import CursorPager, Query, SincePager, aiterate, iterate
 from bbnb._resources._common import (
     check_choice,
@@ -20,9 +19,10 @@ from bbnb._resources._common import (
     model_from,
     recent_bound,
     runs_module,
+    wait_until_settled,
 )
 from bbnb._sync import run_sync
-from bbnb._wait import PollPolicy, poll_until
+from bbnb._wait import PollPolicy
 from bbnb.models import (
     Agent,
     AgentBrowserSettings,
@@ -255,18 +255,16 @@ class AsyncRuns:
         """
         run_id = _run_id(run_or_id)
         first = run_or_id if isinstance(run_or_id, AgentRun) else None
-        run = await poll_until(
+        return await wait_until_settled(
+            self._client,
             lambda: self.retrieve(run_id),
             _settled,
-            clock=self._client.clock,
-            policy=self._client.poll_policy if poll is None else PollPolicy.coerce(poll),
-            timeout=timeout,
-            describe=_describe_wait,
             first=first,
+            timeout=timeout,
+            poll=poll,
+            describe=_describe_wait,
+            raise_on_failure=raise_on_failure,
         )
-        if raise_on_failure:
-            raise_for_run(run)
-        return run
 
 
 class AsyncAgents:

@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
-from bbnb._exceptions import raise_for_run
 from bbnb._pagination import OffsetPager, Query, aiterate, iterate
-from bbnb._resources._common import check_limit, recent_bound, runs_module
+from bbnb._resources._common import check_limit, recent_bound, runs_module, wait_until_settled
 from bbnb._sync import run_sync
-from bbnb._wait import PollPolicy, poll_until
+from bbnb._wait import PollPolicy
 from bbnb.models import (
     Function,
     FunctionInvokeParams,
@@ -124,18 +123,16 @@ class AsyncInvocations:
             invocation_id, first = invocation_or_id.id, invocation_or_id
         else:
             invocation_id, first = invocation_or_id, None
-        invocation = await poll_until(
+        return await wait_until_settled(
+            self._client,
             lambda: self.retrieve(invocation_id),
             _settled,
-            clock=self._client.clock,
-            policy=self._client.poll_policy if poll is None else PollPolicy.coerce(poll),
-            timeout=timeout,
-            describe=_describe_wait,
             first=first,
+            timeout=timeout,
+            poll=poll,
+            describe=_describe_wait,
+            raise_on_failure=raise_on_failure,
         )
-        if raise_on_failure:
-            raise_for_run(invocation)
-        return invocation
 
 
 class AsyncVersions:
