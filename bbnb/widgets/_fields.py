@@ -17,9 +17,16 @@ from pydantic import SecretStr
 
 from bbnb.widgets._feedback import error_label
 
-__all__ = ["LABEL_WIDTH", "Field", "SecretInput", "labelled", "parse_int"]
+__all__ = ["LABEL_WIDTH", "Field", "SecretInput", "labelled", "parse_int", "section"]
 
 LABEL_WIDTH = "150px"
+
+
+def section(child: w.Widget, title: str, *, expanded: bool = False) -> w.Accordion:
+    """A one-section accordion titled ``title``, closed unless ``expanded``."""
+    box = w.Accordion(children=[child], selected_index=0 if expanded else None)
+    box.set_title(0, title)
+    return box
 
 
 def labelled(label: str, control: w.Widget, *, tooltip: str = "") -> w.HBox:

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from bbnb.models import AgentRunCreateParams
 from bbnb.widgets._client import UsesClient
 from bbnb.widgets._feedback import ErrorBox, error_label, guarded, set_error
-from bbnb.widgets._fields import labelled
+from bbnb.widgets._fields import labelled, section
 from bbnb.widgets.magic_output import MagicOutput
 from bbnb.widgets.magic_text import agent_magic
 from bbnb.widgets.run_panel import AgentDriver, RunPanel
@@ -69,11 +69,9 @@ class AgentTask(UsesClient, w.VBox):  # type: ignore[misc]
         self.schema = SchemaBuilder()
         self.variables = VariablesEditor()
         self.settings = SessionSettings("agent", title="Browser settings for the agent")
-        settings_box = w.Accordion(children=[self.settings], selected_index=None)
-        settings_box.set_title(0, "Browser settings")
+        settings_box = section(self.settings, "Browser settings")
         self.preview = w.HTML(value="")
-        preview_box = w.Accordion(children=[self.preview], selected_index=None)
-        preview_box.set_title(0, "Request body preview")
+        preview_box = section(self.preview, "Request body preview")
         self.run_button = w.Button(description="Run", icon="play", button_style="primary")
         self.run_button.add_class("bbnb-run")
         self.magic_button = w.Button(description="Copy as magic", icon="clipboard")

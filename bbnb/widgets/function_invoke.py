@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from bbnb.models import INVOCATION_PARAMS_LIMIT, FunctionInvokeParams
 from bbnb.widgets._client import UsesClient
 from bbnb.widgets._feedback import ErrorBox, error_label, guarded, set_error
-from bbnb.widgets._fields import labelled
+from bbnb.widgets._fields import labelled, section
 from bbnb.widgets.magic_output import MagicOutput
 from bbnb.widgets.magic_text import function_magic
 from bbnb.widgets.run_panel import FunctionDriver, RunPanel
@@ -53,11 +53,9 @@ class FunctionInvoke(UsesClient, w.VBox):  # type: ignore[misc]
         self.params_error = error_label()
         self.size = w.HTML(value="")
         self.settings = SessionSettings("function", title="Session settings for the function")
-        settings_box = w.Accordion(children=[self.settings], selected_index=None)
-        settings_box.set_title(0, "Session settings")
+        settings_box = section(self.settings, "Session settings")
         self.preview = w.HTML(value="")
-        preview_box = w.Accordion(children=[self.preview], selected_index=None)
-        preview_box.set_title(0, "Request body preview")
+        preview_box = section(self.preview, "Request body preview")
         self.run_button = w.Button(description="Run", icon="play", button_style="primary")
         self.run_button.add_class("bbnb-run")
         self.magic_button = w.Button(description="Copy as magic", icon="clipboard")

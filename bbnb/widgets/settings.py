@@ -26,7 +26,7 @@ from bbnb.models import (
     SessionCreateParams,
 )
 from bbnb.widgets._feedback import ErrorBox, guarded, set_error
-from bbnb.widgets._fields import Field, parse_int
+from bbnb.widgets._fields import Field, parse_int, section
 from bbnb.widgets.proxies import ProxyTable
 
 __all__ = ["SessionSettings", "SettingsTarget"]
@@ -261,11 +261,8 @@ class SessionSettings(w.VBox):  # type: ignore[misc]
         self.general_error = w.HTML(value="")
         children: list[w.Widget] = [w.HTML(f"<b>{title}</b>"), *common]
         if advanced:
-            accordion = w.Accordion(children=[w.VBox(advanced)], selected_index=None)
-            accordion.set_title(0, "Advanced")
-            children.append(accordion)
-        preview_box = w.Accordion(children=[self.preview], selected_index=0)
-        preview_box.set_title(0, "Request body preview")
+            children.append(section(w.VBox(advanced), "Advanced"))
+        preview_box = section(self.preview, "Request body preview", expanded=True)
         children += [self.general_error, preview_box, self.box.widget]
         super().__init__(children=children)
         self.add_class("bbnb-settings")
