@@ -40,6 +40,8 @@ __all__ = [
     "finish",
     "json_text",
     "object_array",
+    "text_array",
+    "text_arrow",
     "to_arrow",
     "typed_array",
 ]
@@ -163,7 +165,41 @@ def _as_bool(value: Any) -> tuple[bool, Any]:
 
 
 def _as_str(value: Any) -> tuple[bool, Any]:
-    return (True, str(value)) if isinstance(value, str) else (False, None)
+    if not isinstance(value, str):
+        return False, None
+    return (True, str(value)) if _encodable(value) else (False, None)
+
+
+def _encodable(text: str) -> bool:
+    """Whether ``text`` is valid Unicode for arrow (no lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def text_arrow(values: Any) -> pa.Array:
+    """Arrow strings: non-strings as JSON text, lone surrogates escaped (``\\ud800``)."""
+    if isinstance(values, pa.Array):
+        return values
+    try:
+        return pa.array(values, type=pa.string())
+    except (pa.ArrowException, TypeError, ValueError):
+        clean = [
+            v
+            if v is None or (isinstance(v, str) and _encodable(v))
+            else v.encode("utf-8", "backslashreplace").decode()
+            if isinstance(v, str)
+            else json.dumps(v, default=str)
+            for v in values
+        ]
+        return pa.array(clean, type=pa.string())
+
+
+def text_array(values: Any) -> Any:
+    """:func:`text_arrow` as a pandas ``string`` array."""
+    return from_arrow(STRING, text_arrow(values))
 
 
 _CHECKS = {
@@ -186,7 +222,11 @@ def json_text(values: Sequence[Any]) -> Any:
     if all(v is None for v in values):
         return from_arrow(STRING, pa.nulls(len(values), type=pa.string()))
     text = [None if v is None else json.dumps(v, ensure_ascii=False, default=str) for v in values]
-    return from_arrow(STRING, pa.array(text, type=pa.string()))
+    try:
+        arr = pa.array(text, type=pa.string())
+    except (pa.ArrowException, ValueError):  # lone surrogates: JSON's own escapes
+        arr = pa.array([None if v is None else json.dumps(v, default=str) for v in values])
+    return from_arrow(STRING, arr)
 
 
 def object_array(values: Sequence[Any]) -> np.ndarray[Any, Any]:

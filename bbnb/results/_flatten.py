@@ -19,13 +19,14 @@ from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from bbnb.results._columns import arrow_kind, finish, object_array, to_arrow, typed_array
 from bbnb.results._schema import Arr, Leaf, Node, Obj, Prop
 from bbnb.results._validate import surely_conforms
 
-__all__ = ["CHUNK", "Column", "Walked", "expand", "take", "walk"]
+__all__ = ["CHUNK", "Column", "Walked", "expand", "is_arange", "take", "walk"]
 
 Path = tuple[str, ...]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
@@ -255,6 +256,17 @@ def walk(
     )
 
 
+_MASKED = (pd.arrays.IntegerArray, pd.arrays.FloatingArray, pd.arrays.BooleanArray)
+
+
+def _all_na(data: Any, n: int) -> Any:
+    """An all-NA array like ``data`` (masked or arrow string) of length ``n``."""
+    if isinstance(data, _MASKED):
+        values: Any = np.zeros(n, dtype=np.dtype(data.dtype.type))
+        return type(data)(values, np.ones(n, dtype=bool))
+    return data.dtype.__from_arrow__(pa.nulls(n, type=pa.large_string()))
+
+
 def expand(lengths: IntArray, empty: BoolArray, drop_empty: bool) -> tuple[IntArray, IntArray]:
     """Row layout for exploding: (parent index per row, element index per row or -1).
 
@@ -273,10 +285,25 @@ def expand(lengths: IntArray, empty: BoolArray, drop_empty: bool) -> tuple[IntAr
     return parent, elem
 
 
-def take(data: Any, index: IntArray) -> Any:
-    """Take rows by index; ``-1`` gives NA (``None`` in object arrays)."""
+def is_arange(index: IntArray) -> bool:
+    """Whether ``index`` is ``0, 1, ..., len - 1`` (taking by it changes nothing)."""
+    n = len(index)
+    if n == 0:
+        return True
+    return int(index[0]) == 0 and int(index[-1]) == n - 1 and bool((np.diff(index) == 1).all())
+
+
+def take(data: Any, index: IntArray, *, identity: bool = False) -> Any:
+    """Take rows by index; ``-1`` gives NA (``None`` in object arrays).
+
+    ``identity``: the caller knows ``index`` is :func:`is_arange` (the data is kept).
+    """
     if isinstance(data, list):
         data = object_array(data)
+    if identity and len(data) == len(index):
+        return data
+    if len(data) and isinstance(data, (*_MASKED, pd.arrays.ArrowStringArray)) and data.isna().all():
+        return _all_na(data, len(index))
     if isinstance(data, np.ndarray):
         if not len(data):
             return object_array([None] * len(index))

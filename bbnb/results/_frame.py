@@ -13,10 +13,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bbnb.results._columns import STRING, UTC_US, json_text, object_array, typed_array
-from bbnb.results._flatten import Column, IntArray, Path, expand, take, walk
+from bbnb.results._columns import (
+    STRING,
+    UTC_US,
+    json_text,
+    object_array,
+    text_array,
+    text_arrow,
+    typed_array,
+)
+from bbnb.results._flatten import Column, IntArray, Path, expand, is_arange, take, walk
 from bbnb.results._infer import infer_schema
-from bbnb.results._items import FAILED_STATUSES, Items, as_time, read_items
+from bbnb.results._items import FAILED_STATUSES, Items, as_list, as_time, read_items
 from bbnb.results._schema import Arr, Leaf, Node, Obj, Plan, compile_plan
 from bbnb.results._typed import typed_walk
 from bbnb.results._validate import errors_text, from_arrow, validator
@@ -103,13 +111,22 @@ def to_frame(
     else:
         parent, elem = np.arange(n, dtype=np.int64), np.arange(n, dtype=np.int64)
     if drop_failed:
-        failed = np.array([s in FAILED_STATUSES for s in found.prov["_status"]], dtype=bool)
+        failed = np.array(
+            [s in FAILED_STATUSES for s in as_list(found.prov["_status"])], dtype=bool
+        )
         keep = ~failed[parent]
         parent, elem = parent[keep], elem[keep]
 
     raw_rows = _raw_rows(walked.raw, parent, elem, len(walked.columns) and n)
+    same = {0: is_arange(parent), 1: is_arange(elem)}  # take() may keep those columns
     cols: list[Column] = [
-        Column(c.path, 0, take(c.data, parent if c.level == 0 else elem), c.node, c.is_list)
+        Column(
+            c.path,
+            0,
+            take(c.data, parent if c.level == 0 else elem, identity=same[c.level]),
+            c.node,
+            c.is_list,
+        )
         for c in walked.columns
     ]
     cols, parent, raw_rows = _lists(cols, parent, raw_rows, lists, drop_empty)
@@ -122,7 +139,7 @@ def to_frame(
         data[name] = col.data
     prov = _provenance(found, conforms, errors)
     for name, values in prov.items():
-        data[name] = take(values, parent)
+        data[name] = take(values, parent, identity=same[0])
     data["_raw"] = (
         json_text(
             [
@@ -236,7 +253,7 @@ def _raise_if_invalid(found: Items, conforms: Any, errors: list[str | None]) -> 
     bad = np.flatnonzero(np.asarray(conforms == False, dtype=bool))  # noqa: E712
     if bad.size:
         first = int(bad[0])
-        who = found.prov["_id"][first] or f"item {found.keys[first]!r}"
+        who = as_list(found.prov["_id"])[first] or f"item {found.keys[first]!r}"
         raise ResultValidationError(
             f"{bad.size} of {len(found.payloads)} results do not match the schema; "
             f"first ({who}): {errors[first]}. Pass strict=False to get every row with "
@@ -339,26 +356,32 @@ def _provenance(found: Items, conforms: Any, errors: list[str | None]) -> dict[s
     """Provenance columns, one value per result."""
     prov = found.prov
     out: dict[str, Any] = {"_key": _keys(found.keys)}
-    out["_id"] = _text(prov["_id"])
+    out["_id"] = text_array(prov["_id"])
     out["_status"] = _statuses(prov["_status"])
     out["_task"] = _category(prov["_task"])
-    out["_session_id"] = _text(prov["_session_id"])
+    out["_session_id"] = text_array(prov["_session_id"])
     for name in ("_created_at", "_started_at", "_ended_at"):
         out[name] = _times(prov[name])
     seconds = (pd.Series(out["_ended_at"]) - pd.Series(out["_started_at"])).dt.total_seconds()
     out["_duration_s"] = pd.array(seconds, dtype="Float64")
-    out["_cause_code"] = _text(prov["_cause_code"])
-    out["_cause_message"] = _text(prov["_cause_message"])
-    out["_summary"] = _text(prov["_summary"])
+    out["_cause_code"] = text_array(prov["_cause_code"])
+    out["_cause_message"] = text_array(prov["_cause_message"])
+    out["_summary"] = text_array(prov["_summary"])
     out["_steps_taken"] = typed_array(prov["_steps_taken"], Leaf("integer"))[0]
     out["_task_duration"] = typed_array(prov["_task_duration"], Leaf("number"))[0]
     out["_conforms"] = conforms
-    out["_errors"] = from_arrow(STRING, pa.array(errors, type=pa.string()))
+    out["_errors"] = text_array(errors)
     return out
 
 
-def _statuses(values: list[Any]) -> Any:
+def _statuses(values: Any) -> Any:
     """``_status`` as a category: the seven run statuses, then any others seen."""
+    if isinstance(values, pa.Array):  # strings, read by the C extractor
+        seen = set(pc.unique(values).to_pylist())
+        cats = [*_STATUSES, *sorted(seen - {None, *_STATUSES})]
+        codes = pc.index_in(values, value_set=pa.array(cats, type=values.type))
+        code_np = np.asarray(codes.fill_null(-1), dtype=np.int8)
+        return pd.Categorical.from_codes(code_np, dtype=pd.CategoricalDtype(cats))
     if not set(map(type, values)) <= {str, type(None)}:
         values = [getattr(s, "value", s) for s in values]
     extra = sorted(s for s in set(values) - {None, *_STATUSES} if isinstance(s, str))
@@ -371,9 +394,9 @@ def _statuses(values: list[Any]) -> Any:
     return pd.Categorical.from_codes(code_np, dtype=pd.CategoricalDtype(cats))
 
 
-def _category(values: list[Any]) -> Any:
+def _category(values: Any) -> Any:
     """Repeated text (the task) as a category, categories in first-seen order."""
-    arr = pa.array(values, type=pa.string()).dictionary_encode()
+    arr = text_arrow(values).dictionary_encode()
     cats = arr.dictionary.to_pylist()
     codes = np.asarray(arr.indices.fill_null(-1), dtype=np.int64)
     return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(cats))
@@ -386,28 +409,17 @@ def _keys(keys: Any) -> Any:
     if all(isinstance(k, int) and not isinstance(k, bool) for k in keys):
         return typed_array(keys, Leaf("integer"))[0]
     if all(isinstance(k, str) for k in keys):
-        return _text(keys)
+        return text_array(keys)
     return object_array(keys)
 
 
-def _text(values: Any) -> Any:
-    try:
-        arr = pa.array(values, type=pa.string())
-    except (pa.ArrowException, TypeError, ValueError):
-        clean = [
-            v if v is None or isinstance(v, str) else json.dumps(v, default=str) for v in values
-        ]
-        arr = pa.array(clean, type=pa.string())
-    return from_arrow(STRING, arr)
-
-
-def _times(values: list[Any]) -> Any:
+def _times(values: Any) -> Any:
     """ISO strings or datetimes to ``datetime64[us, UTC]``."""
     try:
-        arr = pa.array(values, type=pa.string()).cast(pa.timestamp("us", tz="UTC"))
-        return from_arrow(UTC_US, arr)
+        text = values if isinstance(values, pa.Array) else pa.array(values, type=pa.string())
+        return from_arrow(UTC_US, text.cast(pa.timestamp("us", tz="UTC")))
     except (pa.ArrowException, TypeError, ValueError):
-        strings = [as_time(v) for v in values]
+        strings = [as_time(v) for v in as_list(values)]
         parsed = pd.to_datetime(
             pd.Series(strings, dtype=object), utc=True, errors="coerce", format="ISO8601"
         )

@@ -20,7 +20,12 @@ from datetime import datetime
 from itertools import repeat
 from typing import Any
 
-__all__ = ["FAILED_STATUSES", "Items", "read_items"]
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from bbnb.results import _native
+
+__all__ = ["FAILED_STATUSES", "Items", "as_list", "read_items"]
 
 FAILED_STATUSES = frozenset({"FAILED", "STOPPED", "TIMED_OUT"})
 
@@ -70,7 +75,7 @@ class Items:
     payloads: list[Any]
     has_result: list[bool]
     keys: Sequence[Any]
-    prov: dict[str, list[Any]]
+    prov: dict[str, Any]  # name -> list of values, or an arrow array of them
     kinds: set[str] = field(default_factory=set)
     schema: dict[str, Any] | None = None
     tasks: set[str] = field(default_factory=set)
@@ -87,6 +92,9 @@ def read_items(items: Any) -> Items:
     """Normalise ``items`` into :class:`Items`."""
     objs, keys = _keyed(items)
     if objs and type(objs[0]) is dict and "runId" in objs[0]:
+        known = _native_run_fields(objs)
+        if known is not None:
+            return _wire_runs(objs, keys, known)
         try:  # wire-shaped agent runs, the common bulk case
             ids = list(map(dict.get, objs, repeat("runId")))
             statuses = list(map(dict.get, objs, repeat("status")))
@@ -96,6 +104,49 @@ def read_items(items: Any) -> Items:
             if None not in ids and None not in statuses:
                 return _wire_runs(objs, keys, {"_id": ids, "_status": statuses})
     return _generic(objs, keys)
+
+
+# The run fields as a C extractor spec: every one a string, ``cause`` an object.
+_CAUSE_FIELDS = (("_cause_code", "code"), ("_cause_message", "message"))
+_NATIVE_NAMES = [name for name, _, _ in _RUN_FIELDS] + [name for name, _ in _CAUSE_FIELDS]
+_NATIVE_SPEC = (
+    1,
+    (
+        *((wire, (0, _native.STR, i), False, False) for i, (_, wire, _) in enumerate(_RUN_FIELDS)),
+        (
+            "cause",
+            (
+                1,
+                tuple(
+                    (wire, (0, _native.STR, len(_RUN_FIELDS) + i), False, False)
+                    for i, (_, wire) in enumerate(_CAUSE_FIELDS)
+                ),
+            ),
+            False,
+            False,
+        ),
+    ),
+)
+
+
+def _native_run_fields(runs: list[Any]) -> dict[str, Any] | None:
+    """The run fields as arrow string arrays, read by the C extractor in one pass.
+
+    ``None`` when the extractor is not available or any field is not a string (or
+    null), or any run lacks its id or status: the Python paths handle those.
+    """
+    out = _native.extract(runs, _NATIVE_SPEC, [_native.STR] * len(_NATIVE_NAMES), False)
+    if out is None:
+        return None
+    known = dict(zip(_NATIVE_NAMES, out.arrays, strict=True))
+    if known["_id"].null_count or known["_status"].null_count:
+        return None
+    return known
+
+
+def as_list(values: Any) -> list[Any]:
+    """A provenance column as a list (it may be held as an arrow array)."""
+    return values.to_pylist() if isinstance(values, pa.Array) else list(values)
 
 
 def _keyed(items: Any) -> tuple[list[Any], Sequence[Any]]:
@@ -138,8 +189,11 @@ def _wire_runs(
     prov: dict[str, list[Any]] = {}
     for name, wire, _ in _RUN_FIELDS:
         prov[name] = known[name] if name in known else list(map(dict.get, runs, repeat(wire)))
-    causes = list(map(dict.get, runs, repeat("cause")))
-    if causes.count(None) == n:
+    causes = [] if "_cause_code" in known else list(map(dict.get, runs, repeat("cause")))
+    if "_cause_code" in known:
+        prov["_cause_code"] = known["_cause_code"]
+        prov["_cause_message"] = known["_cause_message"]
+    elif causes.count(None) == n:
         prov["_cause_code"] = [None] * n
         prov["_cause_message"] = [None] * n
     else:
@@ -173,8 +227,14 @@ def _wire_runs(
         prov=prov,
         kinds={"agent_run"},
         schema=_first_schema(r.get("resultSchema") for r in runs),
-        tasks=set(prov["_task"]) - {None},
+        tasks=_distinct(prov["_task"]),
     )
+
+
+def _distinct(values: Any) -> set[str]:
+    if isinstance(values, pa.Array):
+        return {v for v in pc.unique(values).to_pylist() if v is not None}
+    return set(values) - {None}
 
 
 def _generic(objs: list[Any], keys: Sequence[Any]) -> Items:

@@ -16,15 +16,13 @@ row with NA part columns.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 
-from bbnb.results._columns import STRING, json_text
-from bbnb.results._validate import UTC_US, from_arrow
+from bbnb.results._columns import json_text, text_array
+from bbnb.results._validate import UTC_US
 
 __all__ = ["MESSAGE_COLUMNS", "messages_frame"]
 
@@ -67,7 +65,7 @@ def messages_frame(runs_or_messages: Any, *, run_id: str | None = None) -> pd.Da
         elif name in ("input", "output"):
             data[name] = json_text(values)
         else:
-            data[name] = _text(values)
+            data[name] = text_array(values)
     frame = pd.DataFrame(data, copy=False)
     frame.attrs["bbnb"] = {"kind": "messages"}
     return frame
@@ -143,11 +141,6 @@ def _add_message(rows: dict[str, list[Any]], rid: str | None, message: Any) -> N
             rows[name].append(None if part is None else _get(part, wire, attr))
         rows["input"].append(None if part is None else _get(part, "input", "input"))
         rows["output"].append(None if part is None else _get(part, "output", "output"))
-
-
-def _text(values: list[Any]) -> Any:
-    clean = [v if v is None or isinstance(v, str) else json.dumps(v, default=str) for v in values]
-    return from_arrow(STRING, pa.array(clean, type=pa.string()))
 
 
 def _times(values: list[Any]) -> Any:

@@ -1,15 +1,20 @@
-"""The typed fast path: one explicit-type ``pa.array`` call for results that fit the plan.
+"""The typed fast paths, for results that fit a plan of typed leaves.
 
-When the plan is only objects, arrow-carried leaves and (at most) the row array of
-objects, all results are converted by one ``pa.array(values, type=...)`` with the
-arrow type derived from the plan: no per-column Python pass and no inference pass.
-The columns are then cut out of the struct arrays, and finished by the general
-walker's own code (:meth:`bbnb.results._flatten._Walker.columns`), so dtypes, ``_raw``
-and the validation flags come out exactly as the general walk makes them.
+When the plan is only objects, arrow-carried leaves (integer, number, boolean, string
+and the formats and enums carried as those) and at most the row array of objects,
+the columns can be built without a Python pass per column.  Two ways, both finished
+by the general walker's own code (:meth:`bbnb.results._flatten._Walker.columns`), so
+dtypes, ``_raw`` and the validation flags come out exactly as the general walk makes
+them; when either cannot vouch for the input, :func:`typed_walk` returns ``None`` and
+the general walker does the work (it handles wrong-typed values with NA and ``_raw``):
 
-Arrow's typed conversion is looser than JSON, so its result is trusted only after
-guards; when a guard fails, :func:`typed_walk` returns ``None`` and the general walker
-does the work (it handles wrong-typed values with NA and ``_raw``):
+1. The C extractor (:mod:`bbnb.results._speedups`, built at install time where a C
+   compiler exists): one pass over all values that writes every leaf straight into
+   arrow buffers and gives up on any value whose Python type is not exactly the
+   plan's.  Set ``BBNB_NO_SPEEDUPS=1`` to skip it.
+2. One explicit-type ``pa.array(values, type=...)`` per chunk, the columns cut out
+   of the struct arrays.  Arrow's typed conversion is looser than JSON, so its
+   result is trusted only after guards:
 
 * shapes: every object value must be a ``dict`` and every row array a ``list``
   (arrow would also take tuples, strings and numpy arrays);
@@ -25,6 +30,7 @@ Properties the schema does not name are ignored here, as by the general walker
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from itertools import chain, repeat
 from typing import Any
@@ -34,6 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bbnb.results import _flatten as flatten
+from bbnb.results import _native
 from bbnb.results._columns import arrow_kind
 from bbnb.results._flatten import Path, Walked, _Walker
 from bbnb.results._schema import Arr, Leaf, Node, Obj
@@ -186,7 +193,83 @@ class _Typed:
 def typed_walk(
     values: Sequence[Any], node: Node, *, row_path: Path | None, check: bool
 ) -> Walked | None:
-    """The walk of ``values`` by typed conversions, or ``None`` (use the general walk).
+    """The walk of ``values`` by typed conversions, or ``None`` (use the general walk)."""
+    if not values or arrow_type(node, row_path) is None:
+        return None
+    if row_path != () and not isinstance(node, Obj):
+        return None
+    if _native.available():
+        return _c_walk(values, node, row_path=row_path, check=check)
+    if not isinstance(node, Obj):
+        return None
+    return _arrow_walk(values, node, row_path=row_path, check=check)
+
+
+def _spec(
+    node: Node,
+    row_path: Path | None,
+    check: bool,
+    leaves: list[tuple[Path, int, Leaf]],
+    path: Path = (),
+    level: int = 0,
+) -> tuple[Any, ...]:
+    """The C extractor's spec for ``node`` (see ``_speedups.c``); collects the leaves."""
+    if isinstance(node, Leaf):
+        typ = arrow_kind(node)
+        assert typ is not None
+        leaves.append((path, level, node))
+        return (0, _native.leaf_code(typ), len(leaves) - 1)
+    if isinstance(node, Obj):
+        props = tuple(
+            (
+                sys.intern(prop.name),  # dict keys from literals are interned: pointer-equal
+                _spec(prop.node, row_path, check, leaves, (*path, prop.name), level),
+                check and prop.required,
+                check and not prop.node.nullable,
+            )
+            for prop in node.props
+        )
+        return (1, props)
+    assert path == row_path and isinstance(node.items, Obj)
+    items = _spec(node.items, row_path, check, leaves, path, 1)
+    return (2, items, check and not node.items.nullable)
+
+
+def _c_walk(
+    values: Sequence[Any], node: Node, *, row_path: Path | None, check: bool
+) -> Walked | None:
+    """The walk by the C extractor: one pass, its buffers handed to arrow uncopied."""
+    leaves: list[tuple[Path, int, Leaf]] = []
+    spec = _spec(node, row_path, check, leaves)
+    codes = [_native.leaf_code(arrow_kind(leaf)) for _, _, leaf in leaves]
+    listed = values if type(values) is list else list(values)
+    out = _native.extract(listed, spec, codes, check and not node.nullable)
+    if out is None:
+        return None
+    n = len(values)
+    walker = _Walker(n, row_path, check)
+    walker.flagged = out.flagged
+    if row_path is not None:
+        walker.lengths.append(out.lengths)
+        walker.empty.append(out.empty)
+        walker.owner = np.repeat(np.arange(n, dtype=np.int64), out.lengths)
+    for (path, level, leaf), arr in zip(leaves, out.arrays, strict=True):
+        if len(arr) != (n if level == 0 else len(walker.owner)):
+            raise AssertionError(f"C extractor: {len(arr)} values for {path}, level {level}")
+        walker.add(path, level, leaf, arr)
+    return Walked(
+        columns=walker.columns(),
+        flagged=walker.flagged,
+        raw=walker.raw,
+        lengths=out.lengths if row_path is not None else None,
+        empty=out.empty if row_path is not None else None,
+    )
+
+
+def _arrow_walk(
+    values: Sequence[Any], node: Node, *, row_path: Path | None, check: bool
+) -> Walked | None:
+    """The walk by explicit-type ``pa.array`` conversions, or ``None``.
 
     Converted chunk by chunk (``CHUNK`` values at a time, as the general walk), so
     arrow's builders never hold more than one chunk's slack.

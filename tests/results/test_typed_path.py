@@ -1,4 +1,9 @@
-"""The typed fast path gives exactly the frame the general walker gives, or steps aside."""
+"""The typed fast paths give exactly the frame the general walker gives, or step aside.
+
+Every test runs twice: with the C extractor (``native``) and with the pyarrow typed
+conversion that replaces it where the extension was not built (``arrow``).  The
+reference is always the pure-Python general walker with the extension switched off.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
-from bbnb.results import to_frame
+from bbnb.results import _native, to_frame
 from bbnb.results._frame import _row_path, _schema_dict
 from bbnb.results._schema import compile_plan
 from bbnb.results._typed import typed_walk
@@ -99,13 +104,46 @@ CASES = [
     ("null-result", [good(0), None]),
     ("list-result", [good(0), [1, 2]]),
     ("dict-subclass", [type("D", (dict,), {})(good(0))]),
+    ("list-subclass", [{**good(0), "products": type("L", (list,), {})(good(0)["products"])}]),
+    ("str-subclass", [with_product(sku=type("S", (str,), {})("s"))]),
+    ("int-subclass", [with_product(n=type("I", (int,), {})(3))]),
+    ("non-ascii-text", [with_product(sku="café ☕ 日本語", cur="EUR")]),
+    ("lone-surrogate", [with_product(sku="\ud800")]),
+    ("int64-bounds", [with_product(n=2**63 - 1), with_product(n=-(2**63))]),
+    ("beyond-int64", [with_product(n=2**63)]),
+    ("big-int-in-number", [with_product(price=2**70)]),
+    ("overflowing-int-in-number", [with_product(price=10**400)]),
+    ("nan-and-inf-in-number", [with_product(price=float("nan")), with_product(price=float("inf"))]),
+    ("one-in-boolean", [with_product(ok=1)]),
+    ("null-row-array", [{**good(0), "products": None}, good(1)]),
+    ("null-nested-object", [with_product(dim=None)]),
+    ("null-page-fields", [{**good(0), "url": None, "page": None}]),
+    ("many-rows", [good(i) for i in range(40)]),
 ]
+
+
+@pytest.fixture(autouse=True, params=["native", "arrow"])
+def typed_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test with the C extractor, then with the pyarrow typed conversion."""
+    monkeypatch.delenv("BBNB_NO_SPEEDUPS", raising=False)
+    if request.param == "native":
+        assert _native.module is not None, (
+            "bbnb.results._speedups is not built: install a C compiler and reinstall "
+            '(python -m pip install -e ".[dev]")'
+        )
+    else:
+        monkeypatch.setattr(_native, "module", None)
+    mode: str = request.param
+    return mode
 
 
 def both(runs: list[Any], schema: Any, **options: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The frame as made (typed path allowed) and with the general walker only."""
     fast = to_frame(runs, schema, **options)
-    with mock.patch("bbnb.results._frame.typed_walk", return_value=None):
+    with (
+        mock.patch("bbnb.results._frame.typed_walk", return_value=None),
+        mock.patch.object(_native, "module", None),
+    ):
         slow = to_frame(runs, schema, **options)
     return fast, slow
 
@@ -140,8 +178,14 @@ def test_typed_path_is_taken_for_conforming_data() -> None:
 
 @pytest.mark.parametrize(
     "results",
-    [[with_product(n=2.5)], [with_product(price=True)], [with_product(dim=(2,))]],
-    ids=["float-in-integer", "bool-in-number", "tuple-for-object"],
+    [
+        [with_product(n=2.5)],
+        [with_product(price=True)],
+        [with_product(dim=(2,))],
+        [with_product(ok=1)],
+        [with_product(price="1")],
+    ],
+    ids=["float-in-integer", "bool-in-number", "tuple-for-object", "one-in-boolean", "text"],
 )
 def test_typed_path_steps_aside_for_loose_conversions(results: list[Any]) -> None:
     """Values arrow would convert loosely make the typed path decline the input."""
