@@ -10,7 +10,10 @@ Builds N completed agent runs (seeded), each with a result = one page object hol
   columns.
 
 Targets: to_frame >= 10x faster than json_normalize, <= 2x the pyarrow floor, peak
-memory <= 3x the results' size as JSON.  Usage: ``python bench/flatten.py [-n 100000]``.
+memory <= 3x the results' size as JSON.  ``to_frame`` is timed as installed (with the C
+extractor when it was built) and, for information, with ``BBNB_NO_SPEEDUPS=1`` (the
+pure-Python paths a machine without a C compiler gets).
+Usage: ``python bench/flatten.py [-n 100000]``.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import pandas as pd
 import psutil
 import pyarrow as pa
 
-from bbnb.results import to_frame
+from bbnb.results import _native, to_frame
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -111,6 +114,15 @@ def make_runs(n: int, seed: int = 7) -> list[dict[str, Any]]:
             }
         )
     return runs
+
+
+def pure_python(fn: Callable[[], Any]) -> Any:
+    """Call ``fn`` with the C extractor switched off."""
+    os.environ["BBNB_NO_SPEEDUPS"] = "1"
+    try:
+        return fn()
+    finally:
+        del os.environ["BBNB_NO_SPEEDUPS"]
 
 
 def best_times(
@@ -197,6 +209,7 @@ def main() -> None:
 
     contenders: dict[str, Callable[[], Any]] = {
         "to_frame(runs, schema)": lambda: to_frame(runs, SCHEMA),
+        "to_frame, no C extension": lambda: pure_python(lambda: to_frame(runs, SCHEMA)),
         "pandas.json_normalize": lambda: pd.json_normalize(runs, record_path=RECORDS, meta=META),
         "pyarrow.Table.from_pylist": lambda: pa.Table.from_pylist(results),
     }
@@ -208,9 +221,12 @@ def main() -> None:
     ref = pd.json_normalize(runs, record_path=RECORDS, meta=META)
     assert len(df) == len(ref) == 5 * args.n, (len(df), len(ref))
     assert bool(df["_conforms"].all()), "bench data must conform"
+    pd.testing.assert_frame_equal(df, pure_python(lambda: to_frame(runs, SCHEMA)))
     mb = 1024 * 1024
     print(f"runs: {args.n:,}   rows: {len(df):,}   results as JSON: {json_bytes / mb:.1f} MB")
     print(f"pandas {pd.__version__}, pyarrow {pa.__version__}; best of {args.repeat}")
+    built = "built" if _native.module is not None else "NOT built (pure Python only)"
+    print(f"C extractor (bbnb.results._speedups): {built}")
     for name, (cpu, wall) in times.items():
         allocated, rss = memory[name]
         print(
@@ -223,6 +239,11 @@ def main() -> None:
     speedup = norm[0] / ours[0]
     floor = ours[0] / floor_t[0]
     print(f"(wall-time ratios: {norm[1] / ours[1]:.1f}x faster, {ours[1] / floor_t[1]:.2f}x floor)")
+    pure = times["to_frame, no C extension"]
+    print(
+        f"(without the C extension: {norm[0] / pure[0]:.1f}x faster, "
+        f"{pure[0] / floor_t[0]:.2f}x floor; information, not a target)"
+    )
     mem_ratio = memory["to_frame(runs, schema)"][0] / json_bytes
     print("CPU-time ratios:")
     verdict = {True: "OK", False: "MISSED"}
