@@ -1,22 +1,17 @@
 """The engine of a batch: submit under limits, observe cheaply, never create twice.
 
-One ``BatchRunner`` drives one batch on one event loop:
+One ``BatchRunner`` drives one batch on one event loop and journals every step:
 
 * **Submitting.** Inputs go out in order, each after taking a concurrency slot
   (``ConcurrencyLimiter``) and a creation token (``CreationBucket``).  The journal
   row becomes ``submitting`` before the POST.  A 429 slows the whole batch down; a
   refused create (4xx) is recorded against its input; a create whose outcome is
-  unknown (lost answer, 5xx, timeout) is *reconciled*: the server's list of runs
-  created since just before the POST is searched for one with the same task (same
-  params for functions) that no journal row and no other input claims.  Found: it
-  is adopted.  Not found after a grace period: the input is sent again.
-* **Observing.** With two or more agent runs in flight, one ``GET /v1/agents/runs``
-  sweep (``startAt`` = the oldest in-flight run's ``createdAt``, limit 1000,
-  following the cursor) observes them all, since list items carry ``result``.
-  With one left, or when a sweep would cost more pages than there are runs, or when
-  the list fails, each run is retrieved on its own.  The pause between looks grows
-  with the age of the oldest run (about a tenth of it, jittered, 0.2 s..10 s), so a
-  2-second run is seen promptly and a 10-minute run is not polled hundreds of times.
+  unknown (lost answer, 5xx, timeout) is *reconciled* (``bbnb.runs._reconcile``):
+  a run the server made for it is adopted; when none turns up within a grace
+  period, the input is sent again.
+* **Observing.** While runs are in flight they are looked at (``bbnb.runs._observe``:
+  one list sweep for many agent runs, one GET each otherwise), with pauses that grow
+  with their age, until every input has its answer or the ``timeout`` passes.
 * **Stopping early.** ``interrupt()`` (Ctrl-C) stops submitting, waits for POSTs
   already on the wire, then POSTs ``/stop`` for in-flight agent runs unless
   ``on_interrupt="detach"``.  Everything received so far stays in the ``Batch``.
@@ -25,13 +20,9 @@ One ``BatchRunner`` drives one batch on one event loop:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
-import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from bbnb._exceptions import (
@@ -42,69 +33,29 @@ from bbnb._exceptions import (
     ConflictError,
     CreateOutcomeUnknownError,
     InternalServerError,
-    NotFoundError,
     RateLimitError,
 )
-from bbnb.models import AgentRun, AgentRunCreateParams, FunctionInvokeParams, Invocation
+from bbnb.models import AgentRunCreateParams, FunctionInvokeParams
 from bbnb.runs._api import RunsApi
-from bbnb.runs._inputs import PreparedInput
+from bbnb.runs._job import Job, Kind, Run, settled
+from bbnb.runs._observe import MIN_INTERVAL, CreatesOnWire, Observer
+from bbnb.runs._reconcile import Reconciler, ServerTime
 from bbnb.runs._secrets import mask_request, scrub
 from bbnb.runs.batch import Batch, BatchItem, BatchStats
 from bbnb.runs.journal import Journal
 from bbnb.runs.limits import ConcurrencyLimiter, CreationBucket
 from bbnb.runs.progress import NullProgress, ProgressReporter, ProgressState
 
-__all__ = ["BatchRunner", "Job", "new_batch_id"]
-
-Kind = Literal["agent", "function"]
-Run = AgentRun | Invocation
-JobState = Literal["queued", "unknown", "posting", "inflight", "done", "error"]
+__all__ = ["BatchRunner", "new_batch_id"]
 
 RATE_NOTE = "rate-limited, slowing down"
-MIN_INTERVAL = 0.1
-MAX_INTERVAL = 10.0
-AGE_FACTOR = 0.05
-RECONCILE_GRACE = 10.0
-RECONCILE_STEP = 2.0
 MAX_CONNECT_ATTEMPTS = 8
 STOP_CONCURRENCY = 20
-_HANDOVER_YIELDS = 6
 
 
 def new_batch_id() -> str:
     """A fresh, readable batch id."""
     return f"batch-{uuid.uuid4().hex[:12]}"
-
-
-@dataclass(eq=False)
-class Job:
-    """One input as the runner tracks it."""
-
-    prepared: PreparedInput
-    state: JobState = "queued"
-    run: Run | None = None
-    error: str | None = None
-    secrets: list[str] = field(default_factory=list, repr=False)
-    masked: dict[str, Any] = field(default_factory=dict, repr=False)
-    submitted_wall: float | None = None
-    adopted: bool = False
-    misses: int = 0
-    next_check: float = 0.0
-    checks: int = 0
-    since: float | None = None
-    holds_slot: bool = False
-    unsendable: str | None = None
-    """Why this input may not be sent (attach without its secret values), if so."""
-
-    @property
-    def index(self) -> int:
-        """Position of the input."""
-        return self.prepared.index
-
-    @property
-    def remote_id(self) -> str | None:
-        """The run/invocation id, once known."""
-        return self.run.id if self.run is not None else None
 
 
 class BatchRunner:
@@ -154,14 +105,30 @@ class BatchRunner:
         self.timed_out = False
         self._stop_event = asyncio.Event()
         self._owner: dict[str, Job] = {}
-        self._claim_lock = asyncio.Lock()
         self._posts: set[asyncio.Task[None]] = set()
-        self._wire = 0
-        self._wire_idle = asyncio.Event()
+        self._wire = CreatesOnWire()
         self._rate_note_until = -1e18
-        self._offset: float | None = None
-        self._list_ok_after = -1e18
-        self._last_sweep_pages = 1
+        self._server_time = ServerTime(self.clock)
+        self._reconciler = Reconciler(
+            api,
+            kind,
+            jobs,
+            function_id=function_id,
+            journal=journal,
+            owners=self._owner,
+            stats=self.stats,
+            server_time=self._server_time,
+            interrupted=lambda: self.interrupted,
+        )
+        self._observer = Observer(
+            api,
+            kind,
+            self.clock,
+            self.rng,
+            self._wire,
+            observed=self._observed,
+            release=self._free,
+        )
         self._started = self.clock.now()
         self.state = ProgressState(label=self.batch_id, total=len(jobs), started=self._started)
         for job in jobs:
@@ -211,18 +178,18 @@ class BatchRunner:
             if job.state == "inflight":
                 self.limiter.in_use += 1
                 job.holds_slot = True
-        observer = asyncio.ensure_future(self._observe())
+        watching = asyncio.ensure_future(self._observe())
         try:
             await self._submit_all()
-            await observer
+            await watching
         except asyncio.CancelledError:
             self.interrupt()
-            observer.cancel()
+            watching.cancel()
             await self._wind_down()
             raise
         finally:
-            if not observer.done():
-                observer.cancel()
+            if not watching.done():
+                watching.cancel()
         if self.interrupted:
             await self._wind_down()
         else:
@@ -258,25 +225,6 @@ class BatchRunner:
             self.journal.set_batch_state(self.batch_id, state)
 
     # -- time ---------------------------------------------------------------------------
-
-    def _local_wall(self) -> float:
-        now = self.clock.now()
-        return now if now > 1e9 else time.time()
-
-    def server_time_before(self, local_wall: float) -> float:
-        """A server time (epoch seconds) no later than the server's clock at ``local_wall``.
-
-        The offset between the clocks is learned from ``createdAt`` of answers (a lower
-        bound); the margin is wide (5 min) until one answer was seen, 30 s after.
-        """
-        if self._offset is None:
-            return local_wall - 300.0
-        return local_wall + self._offset - 30.0
-
-    def _learn_offset(self, run: Run) -> None:
-        seen = run.created_at.timestamp() - self._local_wall()
-        if self._offset is None or seen > self._offset:
-            self._offset = seen
 
     def _deadline_passed(self) -> bool:
         return self.timeout is not None and self.clock.now() - self._started >= self.timeout
@@ -346,7 +294,7 @@ class BatchRunner:
         connect_failures = 0
         try:
             if job.state == "unknown":
-                run = await self._reconcile(job, job.submitted_wall)
+                run = await self._reconciler.reconcile(job, job.submitted_wall)
                 if run is not None:
                     self._register_created(job, run)
                     return
@@ -374,7 +322,7 @@ class BatchRunner:
                     await self._release(job)
                     return
                 job.state = "posting"
-                job.submitted_wall = self._local_wall()
+                job.submitted_wall = self._server_time.local_wall()
                 self._journal_submitting(job)
                 try:
                     run = await self._on_wire(job)
@@ -385,7 +333,7 @@ class BatchRunner:
                     continue
                 except (CreateOutcomeUnknownError, APITimeoutError, InternalServerError):
                     job.state = "unknown"
-                    run = await self._reconcile(job, job.submitted_wall)
+                    run = await self._reconciler.reconcile(job, job.submitted_wall)
                     if run is None:
                         if self.interrupted:
                             await self._release(job)
@@ -416,13 +364,8 @@ class BatchRunner:
             await self._release(job)
 
     async def _on_wire(self, job: Job) -> Run:
-        self._wire += 1
-        try:
+        with self._wire.sending():
             return await self._create(job)
-        finally:
-            self._wire -= 1
-            if self._wire == 0:
-                self._wire_idle.set()
 
     async def _create(self, job: Job) -> Run:
         body = job.prepared.body
@@ -470,7 +413,7 @@ class BatchRunner:
             previous.state = "queued"
             self._spawn_post(previous)
         self._owner[run.id] = job
-        self._learn_offset(run)
+        self._server_time.learn(run)
         job.run = run
         job.state = "inflight"
         job.since = job.next_check = self.clock.now()
@@ -482,100 +425,13 @@ class BatchRunner:
                 status=str(run.status),
                 server_created_at=run.created_at.isoformat(),
             )
-        if _settled(run):
+        if settled(run):
             self._finish(job, run)
-
-    # -- reconciling ----------------------------------------------------------------------
-
-    async def _reconcile(self, job: Job, sent: float | None) -> Run | None:
-        """Find the run a lost create made, or prove (after a grace period) there is none.
-
-        ``sent`` is the local wall time the POST went out (from the journal on attach);
-        the grace period counts from then, so a crash long ago needs no more waiting.
-        """
-        now_wall = self._local_wall()
-        sent = now_wall if sent is None else sent
-        since_wall = self.server_time_before(sent)
-        deadline = self.clock.now() + max(0.0, RECONCILE_GRACE - (now_wall - sent))
-        while True:
-            try:
-                found = await self._find_unclaimed(job, since_wall)
-            except APIError:
-                found = None
-                if self.clock.now() >= deadline:
-                    # The list is the only proof; without it, keep trying rather than guess.
-                    deadline = self.clock.now() + RECONCILE_GRACE
-            if found is not None:
-                self.stats.reconciled += 1
-                job.adopted = True
-                return found
-            if self.clock.now() >= deadline or self.interrupted:
-                return None
-            await self.clock.sleep(RECONCILE_STEP)
-
-    async def _find_unclaimed(self, job: Job, since_wall: float) -> Run | None:
-        async with self._claim_lock:
-            if self.kind == "agent":
-                candidates: list[Run] = [
-                    r for r in await self._list_agent_runs(since_wall) if _same_agent_run(job, r)
-                ]
-            else:
-                candidates = [
-                    r for r in await self._list_invocations(since_wall) if _same_invocation(job, r)
-                ]
-            unowned = [r for r in candidates if r.id not in self._owner]
-            if unowned and self.journal is not None:
-                claimed = self.journal.claimed_ids([r.id for r in unowned])
-                unowned = [r for r in unowned if r.id not in claimed]
-            if not unowned:
-                return None
-            unowned.sort(key=lambda r: r.created_at)
-            chosen = unowned[0]
-            self._owner[chosen.id] = job
-            return chosen
-
-    async def _list_agent_runs(self, since_wall: float) -> list[AgentRun]:
-        start_at = datetime.fromtimestamp(since_wall, UTC)
-        runs: list[AgentRun] = []
-        cursor: str | None = None
-        while True:
-            page = await self.api.list_runs_page(start_at=start_at, cursor=cursor)
-            runs.extend(page.data)
-            cursor = page.next_cursor
-            if not cursor or not page.data:
-                return runs
-
-    async def _list_invocations(self, since_wall: float) -> list[Invocation]:
-        # An invocation of this batch names its version; before any is known (a lost
-        # first answer, or attach after a crash) every version of the function is
-        # searched, since the server picked the version when it took the POST.
-        known = self._version_id()
-        if known is not None:
-            version_ids = [known]
-        else:
-            if self.function_id is None:
-                raise _NoVersion()
-            version_ids = await self.api.function_version_ids(self.function_id)
-        cutoff = datetime.fromtimestamp(since_wall, UTC)
-        listed: list[Invocation] = []
-        for version_id in version_ids:
-            invocations = await self.api.version_invocations(version_id)
-            listed.extend(inv for inv in invocations if inv.created_at >= cutoff)
-        return listed
-
-    def _version_id(self) -> str | None:
-        for job in self.jobs:
-            if isinstance(job.run, Invocation) and job.run.version_id:
-                return job.run.version_id
-        return None
 
     # -- observing ------------------------------------------------------------------------
 
     def _inflight(self) -> list[Job]:
         return [j for j in self.jobs if j.state == "inflight"]
-
-    def _pending_work(self) -> bool:
-        return any(j.state in ("queued", "unknown", "posting", "inflight") for j in self.jobs)
 
     async def _observe(self) -> None:
         while True:
@@ -591,130 +447,20 @@ class BatchRunner:
                 ):
                     return
                 self._refresh()
-                await self._nap(MIN_INTERVAL)
+                await self._observer.nap(MIN_INTERVAL)
                 continue
             if self._deadline_passed():
                 self.timed_out = True
                 self._stop_event.set()
                 return
-            await self._look(inflight)
+            await self._observer.look(inflight)
             self._refresh()
             inflight = self._inflight()
             if inflight or self._posts:
-                await self._nap(self._interval(inflight))
+                await self._observer.nap(self._observer.interval(inflight))
 
     def _pending_queued(self) -> bool:
         return any(j.state == "queued" for j in self.jobs)
-
-    async def _nap(self, seconds: float) -> None:
-        """Pause ``seconds`` on the clock, after letting creates already on the wire land.
-
-        Freed slots are handed to the submitter first, and the nap starts once the
-        POSTs they start have answered (bounded by ``seconds`` of real time), so
-        virtual time never runs ahead of work that is in progress.
-        """
-        started = self.clock.now()
-        for _ in range(_HANDOVER_YIELDS):
-            await asyncio.sleep(0)
-        if self._wire > 0:
-            self._wire_idle.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wire_idle.wait(), timeout=seconds)
-        rest = seconds - (self.clock.now() - started)
-        if rest > 0:
-            await self.clock.sleep(rest)
-
-    def _interval(self, inflight: list[Job]) -> float:
-        if not inflight:
-            return MIN_INTERVAL
-        now = self.clock.now()
-        oldest = min(self._age_anchor(j) for j in inflight)
-        # One sweep serves every run in flight, so the more there are, the more often
-        # it pays to look: 5% of the oldest run's age with 20+ runs, up to 30% with few.
-        factor = min(0.3, max(AGE_FACTOR, 1.0 / len(inflight)))
-        base = min(MAX_INTERVAL, max(MIN_INTERVAL, factor * (now - oldest)))
-        return base * (0.9 + 0.2 * self.rng.random())
-
-    def _age_anchor(self, job: Job) -> float:
-        """Clock time the job was first seen in flight."""
-        if job.since is None:
-            job.since = self.clock.now()
-        return job.since
-
-    async def _look(self, inflight: list[Job]) -> None:
-        now = self.clock.now()
-        use_list = (
-            self.kind == "agent"
-            and len(inflight) >= 2
-            and now >= self._list_ok_after
-            and self._last_sweep_pages <= len(inflight)
-        )
-        if use_list:
-            try:
-                await self._sweep(inflight)
-                return
-            except APIError:
-                self._list_ok_after = now + 30.0
-        await self._retrieve_each(inflight)
-
-    async def _sweep(self, inflight: list[Job]) -> None:
-        anchor = min(j.run.created_at for j in inflight if j.run is not None)
-        start_at = anchor - timedelta(milliseconds=1)
-        by_id = {j.run.id: j for j in inflight if j.run is not None}
-        seen: set[str] = set()
-        cursor: str | None = None
-        pages = 0
-        while True:
-            page = await self.api.list_runs_page(start_at=start_at, cursor=cursor)
-            pages += 1
-            for run in page.data:
-                job = by_id.get(run.run_id)
-                if job is not None:
-                    seen.add(run.run_id)
-                    self._observed(job, run)
-            cursor = page.next_cursor
-            if not cursor or not page.data:
-                break
-        self._last_sweep_pages = pages
-        missing = [j for rid, j in by_id.items() if rid not in seen and j.state == "inflight"]
-        stragglers = []
-        for job in missing:
-            job.misses += 1
-            if job.misses >= 2:
-                stragglers.append(job)
-        if stragglers:
-            await self._retrieve_each(stragglers, force=True)
-
-    async def _retrieve_each(self, jobs: list[Job], *, force: bool = False) -> None:
-        now = self.clock.now()
-        due = [j for j in jobs if force or j.next_check <= now]
-        sem = asyncio.Semaphore(20)
-
-        async def one(job: Job) -> None:
-            assert job.run is not None
-            async with sem:
-                try:
-                    if self.kind == "agent":
-                        run: Run = await self.api.retrieve_run(job.run.id)
-                    else:
-                        run = await self.api.retrieve_invocation(job.run.id)
-                except NotFoundError:
-                    job.error = f"{job.run.id} is no longer known to the server (404)"
-                    job.state = "error"
-                    await self._release(job)
-                    return
-                except APIError:
-                    job.next_check = self.clock.now() + 1.0
-                    return
-            job.misses = 0
-            self._observed(job, run)
-            if job.state == "inflight":
-                job.checks += 1
-                age = self.clock.now() - self._age_anchor(job)
-                wait = min(MAX_INTERVAL, max(0.5, 0.3 * age))
-                job.next_check = self.clock.now() + wait * (0.9 + 0.2 * self.rng.random())
-
-        await asyncio.gather(*(one(j) for j in due))
 
     def _observed(self, job: Job, run: Run) -> None:
         if job.state != "inflight":
@@ -722,7 +468,7 @@ class BatchRunner:
         job.misses = 0
         old = job.run.status if job.run is not None else None
         job.run = run
-        if _settled(run):
+        if settled(run):
             self._finish(job, run)
         elif old != run.status and self.journal is not None:
             self.journal.record_status(self.batch_id, job.index, str(run.status))
@@ -763,7 +509,7 @@ class BatchRunner:
                             return
                     except APIError:
                         return
-                if _settled(run):
+                if settled(run):
                     self._finish(job, run)
                 else:
                     job.run = run
@@ -809,15 +555,6 @@ class BatchRunner:
             self.progress.update(state)
 
 
-class _NoVersion(APIError):
-    """No invocation of this batch is known yet, so the version to list is unknown."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "cannot list invocations before one is known", method="GET", path="(version)"
-        )
-
-
 def _unsettled_note(job: Job, batch_id: str) -> str | None:
     if job.state == "unknown" and job.run is None:
         return (
@@ -825,19 +562,3 @@ def _unsettled_note(job: Job, batch_id: str) -> str | None:
             f"bbnb.attach({batch_id!r}) will find the run or prove it was never created"
         )
     return None
-
-
-def _settled(run: Run) -> bool:
-    return bool(run.is_terminal or run.needs_input)
-
-
-def _same_agent_run(job: Job, run: AgentRun) -> bool:
-    body = job.prepared.body
-    assert isinstance(body, AgentRunCreateParams)
-    return run.task == body.task and (body.agent_id is None or run.agent_id == body.agent_id)
-
-
-def _same_invocation(job: Job, inv: Invocation) -> bool:
-    body = job.prepared.body
-    assert isinstance(body, FunctionInvokeParams)
-    return (inv.params or {}) == (body.params or {})

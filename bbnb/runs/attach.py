@@ -35,7 +35,8 @@ from bbnb.models import (
 )
 from bbnb.runs._api import RunsApi, async_client_of
 from bbnb.runs._inputs import PreparedInput
-from bbnb.runs._runner import BatchRunner, Job
+from bbnb.runs._job import Job
+from bbnb.runs._runner import BatchRunner
 from bbnb.runs._secrets import fill_variables
 from bbnb.runs.batch import Batch
 from bbnb.runs.journal import Journal, RunRecord

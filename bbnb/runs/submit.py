@@ -29,7 +29,8 @@ from bbnb.runs._inputs import (
     prepare_agent_inputs,
     prepare_function_inputs,
 )
-from bbnb.runs._runner import BatchRunner, Job
+from bbnb.runs._job import Job
+from bbnb.runs._runner import BatchRunner
 from bbnb.runs.batch import Batch
 from bbnb.runs.journal import Journal
 from bbnb.runs.progress import ProgressReporter, make_progress
