@@ -425,25 +425,17 @@ class BBMagic(Magics, Configurable):
     def _runner(
         self, args: argparse.Namespace, plan: Plan, concurrency: int, on_interrupt: str
     ) -> Any:
-        from bbnb.runs._inputs import PreparedInput
-        from bbnb.runs.submit import _runner
+        from bbnb.runs.submit import runner_for_bodies
 
-        prepared = [
-            PreparedInput(index, request.key, request.key, request.body)
-            for index, request in enumerate(plan.requests)
-        ]
-        return _runner(
+        return runner_for_bodies(
             self.client(),
             plan.kind,
-            prepared,
+            [(request.key, request.body) for request in plan.requests],
             function_id=plan.function_id,
             concurrency=concurrency,
-            rate_per_minute=None,
             timeout=args.timeout,
             on_interrupt=on_interrupt,
-            journal=True,
             progress=self._progress(args),
-            drive_progress=False,
             options={"template": plan.template, "source": "%bb_run"},
         )
 

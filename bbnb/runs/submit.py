@@ -11,6 +11,9 @@ Ctrl-C while winding down gives up waiting for the stops.
 
 The journal (``journal=True``: the default file; a path or a ``Journal``; ``False``:
 none) records every input before anything is sent; see ``bbnb.runs.journal``.
+
+``runner_for_bodies`` builds the same runner from create bodies validated elsewhere
+(``%bb_run`` validates its own); the caller starts and drives it.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ import asyncio
 import concurrent.futures
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from bbnb.models import AgentRunCreateParams, FunctionInvokeParams
 from bbnb.runs._api import RunsApi
 from bbnb.runs._inputs import (
     KeySpec,
@@ -121,6 +125,42 @@ def _runner(
         progress=reporter,
         drive_progress=drive_progress,
         options={**options, "concurrency": cap, "rate_per_minute": rate_per_minute},
+    )
+
+
+def runner_for_bodies(
+    client: Any,
+    kind: str,
+    bodies: Iterable[tuple[Any, AgentRunCreateParams | FunctionInvokeParams]],
+    *,
+    function_id: str | None,
+    concurrency: int | None,
+    timeout: float | None,
+    on_interrupt: str,
+    progress: str | ProgressReporter,
+    options: Mapping[str, Any],
+) -> BatchRunner:
+    """A batch runner, not yet started, for create bodies the caller already validated.
+
+    Each ``(key, body)`` pair is one input, its key standing in for the input itself.
+    The batch goes to the default journal with ``options`` recorded, has no creation
+    rate cap, and leaves progress to the caller: whoever waits calls
+    ``runner.render()``.  ``%bb_run`` uses it for the plans it builds.
+    """
+    prepared = [PreparedInput(index, key, key, body) for index, (key, body) in enumerate(bodies)]
+    return _runner(
+        client,
+        kind,
+        prepared,
+        function_id=function_id,
+        concurrency=concurrency,
+        rate_per_minute=None,
+        timeout=timeout,
+        on_interrupt=on_interrupt,
+        journal=True,
+        progress=progress,
+        drive_progress=False,
+        options=dict(options),
     )
 
 
