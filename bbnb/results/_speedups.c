@@ -110,7 +110,17 @@ struct Node {
     Node *items;   /* rows */
     char flag_null_element;
     char has_rows; /* the row array is this node or below it */
+    /* obj: finding the properties in a dict (see ``obj_values``) */
+    Py_hash_t *hashes;     /* each name's hash */
+    PyObject **found;      /* scratch: each property's value in the dict at hand */
+    uint64_t *stamp;       /* found[i] belongs to the dict at hand iff stamp[i] == gen */
+    uint64_t gen;
+    PyObject **slot_key;   /* the key object met at each entry position (owned) */
+    Py_ssize_t *slot_prop; /* ... and which property it named (-1: none) */
 };
+
+/* Entry positions remembered per object node; larger dicts are looked up by name. */
+#define SLOTS 64
 
 typedef struct {
     Leaf *leaves;
@@ -173,7 +183,13 @@ static Node *build(State *st, PyObject *spec, int level) {
         node->children = PyMem_Calloc((size_t)(n ? n : 1), sizeof(Node *));
         node->flag_missing = PyMem_Calloc((size_t)(n ? n : 1), 1);
         node->flag_null = PyMem_Calloc((size_t)(n ? n : 1), 1);
-        if (!node->names || !node->children || !node->flag_missing || !node->flag_null) {
+        node->hashes = PyMem_Calloc((size_t)(n ? n : 1), sizeof(Py_hash_t));
+        node->found = PyMem_Calloc((size_t)(n ? n : 1), sizeof(PyObject *));
+        node->stamp = PyMem_Calloc((size_t)(n ? n : 1), sizeof(uint64_t));
+        node->slot_key = PyMem_Calloc(SLOTS, sizeof(PyObject *));
+        node->slot_prop = PyMem_Calloc(SLOTS, sizeof(Py_ssize_t));
+        if (!node->names || !node->children || !node->flag_missing || !node->flag_null ||
+            !node->hashes || !node->found || !node->stamp || !node->slot_key || !node->slot_prop) {
             PyErr_NoMemory();
             return NULL;
         }
@@ -182,6 +198,8 @@ static Node *build(State *st, PyObject *spec, int level) {
             PyObject *name = PyTuple_GET_ITEM(prop, 0);
             if (!PyUnicode_CheckExact(name)) goto bad;
             node->names[i] = name;
+            node->hashes[i] = PyObject_Hash(name);
+            if (node->hashes[i] == -1) return NULL;
             node->children[i] = build(st, PyTuple_GET_ITEM(prop, 1), level);
             if (!node->children[i]) return NULL;
             node->flag_missing[i] = (char)PyObject_IsTrue(PyTuple_GET_ITEM(prop, 2));
@@ -210,6 +228,14 @@ static void free_nodes(State *st) {
         PyMem_Free(node->children);
         PyMem_Free(node->flag_missing);
         PyMem_Free(node->flag_null);
+        PyMem_Free(node->hashes);
+        PyMem_Free(node->found);
+        PyMem_Free(node->stamp);
+        if (node->slot_key) {
+            for (Py_ssize_t k = 0; k < SLOTS; k++) Py_XDECREF(node->slot_key[k]);
+        }
+        PyMem_Free(node->slot_key);
+        PyMem_Free(node->slot_prop);
     }
     PyMem_Free(st->nodes);
 }
@@ -309,6 +335,88 @@ static int put_row(State *st, int64_t length, char empty) {
     return OK;
 }
 
+/* Which property an exact-str ``key`` names (-1: none), by hash then by content. */
+static Py_ssize_t match_name(Node *node, PyObject *key) {
+    Py_hash_t hash = PyObject_Hash(key); /* cached in the str object */
+    Py_ssize_t len = PyUnicode_GET_LENGTH(key);
+    int kind = PyUnicode_KIND(key);
+    for (Py_ssize_t i = 0; i < node->nprops; i++) {
+        PyObject *name = node->names[i];
+        if (name == key) return i;
+        if (node->hashes[i] != hash || PyUnicode_GET_LENGTH(name) != len ||
+            PyUnicode_KIND(name) != kind)
+            continue;
+        if (memcmp(PyUnicode_DATA(name), PyUnicode_DATA(key), (size_t)len * (size_t)kind) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/*
+ * Fill node->found[i] with a new reference to each property's value in ``dict`` (NULL:
+ * the key is missing).
+ *
+ * Keys are matched by walking the dict's entries in order and remembering, per entry
+ * position, the key object last met there and the property it named.  Dicts built by
+ * the same code (or parsed from one JSON document, whose parser shares key objects)
+ * repeat both, so most entries are recognised by one pointer comparison, without
+ * reading the key object.  A remembered key is owned, so its address cannot be reused
+ * by another string.  (Where keys do not repeat, the entries cost about what lookups
+ * by name would.)  Dicts with more than SLOTS entries, or any key that is not exactly
+ * a str, are looked up by name instead.  Either way no Python code runs while the
+ * references are taken.
+ */
+static int obj_values(Node *node, PyObject *dict) {
+    uint64_t gen = ++node->gen;
+    if (PyDict_GET_SIZE(dict) <= SLOTS) {
+        Py_ssize_t pos = 0, entry = 0;
+        PyObject *key, *val;
+        int plain = 1;
+        while (PyDict_Next(dict, &pos, &key, &val)) {
+            Py_ssize_t prop;
+            if (node->slot_key[entry] == key) {
+                prop = node->slot_prop[entry];
+            } else {
+                if (!PyUnicode_CheckExact(key)) {
+                    plain = 0;
+                    break;
+                }
+                prop = match_name(node, key);
+                Py_INCREF(key);
+                Py_XSETREF(node->slot_key[entry], key);
+                node->slot_prop[entry] = prop;
+            }
+            entry++;
+            if (prop >= 0) {
+                node->found[prop] = val;
+                node->stamp[prop] = gen;
+            }
+        }
+        if (plain) {
+            for (Py_ssize_t i = 0; i < node->nprops; i++) {
+                if (node->stamp[i] == gen) {
+                    Py_INCREF(node->found[i]);
+                } else {
+                    node->found[i] = NULL;
+                }
+            }
+            return OK;
+        }
+        gen = ++node->gen; /* forget the partial pass */
+    }
+    for (Py_ssize_t i = 0; i < node->nprops; i++) {
+        PyObject *child = PyDict_GetItemWithError(dict, node->names[i]);
+        if (!child && PyErr_Occurred()) {
+            for (Py_ssize_t j = 0; j < i; j++) Py_CLEAR(node->found[j]);
+            return FAIL;
+        }
+        /* A key's __eq__ may run Python code here, so take the reference at once. */
+        Py_XINCREF(child);
+        node->found[i] = child;
+    }
+    return OK;
+}
+
 /* Walk ``value`` (NULL: absent or null) down ``node``. */
 static int walk(State *st, Node *node, PyObject *value) {
     int rc;
@@ -317,24 +425,31 @@ static int walk(State *st, Node *node, PyObject *value) {
         return value ? leaf_value(node->leaf, value) : leaf_null(node->leaf);
     }
     if (node->type == N_OBJ) {
-        if (value && !PyDict_CheckExact(value)) return FALLBACK;
-        for (Py_ssize_t i = 0; i < node->nprops; i++) {
-            PyObject *child = NULL;
-            if (value) {
-                child = PyDict_GetItemWithError(value, node->names[i]);
-                if (!child) {
-                    if (PyErr_Occurred()) return FAIL;
-                    if (node->flag_missing[i]) st->flagged[st->owner] = 1;
-                } else if (child == Py_None) {
-                    if (node->flag_null[i]) st->flagged[st->owner] = 1;
-                }
+        if (!value) {
+            for (Py_ssize_t i = 0; i < node->nprops; i++) {
+                rc = walk(st, node->children[i], NULL);
+                if (rc != OK) return rc;
             }
-            Py_XINCREF(child); /* a key's __eq__ could change the dict meanwhile */
-            rc = walk(st, node->children[i], child);
-            Py_XDECREF(child);
-            if (rc != OK) return rc;
+            return OK;
         }
-        return OK;
+        if (!PyDict_CheckExact(value)) return FALLBACK;
+        if (obj_values(node, value) != OK) return FAIL;
+        /* found[] is this node's own: the children's walks use their nodes' arrays. */
+        rc = OK;
+        for (Py_ssize_t i = 0; i < node->nprops; i++) {
+            PyObject *child = node->found[i];
+            node->found[i] = NULL;
+            if (rc == OK) {
+                if (!child) {
+                    if (node->flag_missing[i]) st->flagged[st->owner] = 1;
+                } else if (child == Py_None && node->flag_null[i]) {
+                    st->flagged[st->owner] = 1;
+                }
+                rc = walk(st, node->children[i], child);
+            }
+            Py_XDECREF(child);
+        }
+        return rc;
     }
     /* the row array: one row per element */
     if (!value) return put_row(st, 0, 0);

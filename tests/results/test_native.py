@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from typing import Any
 from unittest import mock
@@ -76,6 +77,51 @@ def test_columns_equal_arrows_own_conversion(records: list[Any]) -> None:
         assert got.equals(expected), name
         assert got.null_count == expected.null_count
     assert not out.flagged.any()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            RECORD, st.dictionaries(st.text(max_size=3), st.integers(), max_size=4), st.randoms()
+        ),
+        max_size=30,
+    ),
+    st.booleans(),
+)
+def test_key_order_extra_keys_and_shared_key_objects(
+    drawn: list[tuple[dict[str, Any], dict[str, int], Any]], via_json: bool
+) -> None:
+    """Keys in any order, unknown keys among them, key objects shared or not: same columns.
+
+    The extractor remembers which key object it met at each entry position; dicts that
+    reorder, add or drop keys must still be read by name.
+    """
+    records = []
+    for record, extra, rnd in drawn:
+        items = [*record.items(), *((k, v) for k, v in extra.items() if k not in "ifbs")]
+        rnd.shuffle(items)
+        records.append(dict(items))
+    if via_json:  # one document: the parser shares one key object per distinct key
+        records = json.loads(json.dumps(records))
+    if not all(_encodable(r.get("s")) for r in records):
+        return
+    out = _native.extract(records, FLAT, FLAT_CODES, False)
+    assert out is not None
+    for k, (name, typ) in enumerate(zip("ifbs", FLAT_TYPES, strict=True)):
+        expected = pa.array([r.get(name) for r in records], type=typ)
+        got = out.arrays[k].cast(pa.string()) if typ == pa.string() else out.arrays[k]
+        assert got.equals(expected), name
+
+
+def test_big_dicts_and_non_text_keys_are_read_by_name() -> None:
+    """More entries than the extractor remembers, or an int key: looked up by name."""
+    big = {f"k{j}": j for j in range(100)} | {"i": 5, "s": "x"}
+    odd: dict[Any, Any] = {1: "one", "i": 6, "s": "y", None: 0}
+    out = _native.extract([big, odd, {"s": "z", "i": 7}], FLAT, FLAT_CODES, False)
+    assert out is not None
+    assert out.arrays[0].to_pylist() == [5, 6, 7]
+    assert out.arrays[3].to_pylist() == ["x", "y", "z"]
 
 
 def _encodable(value: Any) -> bool:
@@ -193,14 +239,15 @@ def test_values_must_be_a_list(built: Any) -> None:
 def test_reference_counts_are_unchanged() -> None:
     """No value, key or spec is leaked or over-released, on success or fallback."""
     text, number = "".join(["sh", "ared"]), 10**12 + 7
-    good = [{"i": number, "s": text} for _ in range(50)]
+    key_i, key_s = json.loads('["i", "s"]')
+    good = [{key_i: number, key_s: text} for _ in range(50)]
     bad = [*good, {"i": True}]
-    before = (sys.getrefcount(text), sys.getrefcount(number), sys.getrefcount(FLAT))
+    objects = (text, number, key_i, key_s, FLAT)
+    before = [sys.getrefcount(o) for o in objects]
     for _ in range(3):
         assert _native.extract(good, FLAT, FLAT_CODES, False) is not None
         assert _native.extract(bad, FLAT, FLAT_CODES, False) is None
-    after = (sys.getrefcount(text), sys.getrefcount(number), sys.getrefcount(FLAT))
-    assert after == before
+    assert [sys.getrefcount(o) for o in objects] == before
 
 
 def test_a_list_changed_during_the_walk_is_left_to_python() -> None:
