@@ -20,6 +20,7 @@ from datetime import datetime
 from itertools import repeat
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -92,9 +93,9 @@ def read_items(items: Any) -> Items:
     """Normalise ``items`` into :class:`Items`."""
     objs, keys = _keyed(items)
     if objs and type(objs[0]) is dict and "runId" in objs[0]:
-        known = _native_run_fields(objs)
-        if known is not None:
-            return _wire_runs(objs, keys, known)
+        fast = _native_runs(objs, keys)
+        if fast is not None:
+            return fast
         try:  # wire-shaped agent runs, the common bulk case
             ids = list(map(dict.get, objs, repeat("runId")))
             statuses = list(map(dict.get, objs, repeat("status")))
@@ -106,21 +107,45 @@ def read_items(items: Any) -> Items:
     return _generic(objs, keys)
 
 
-# The run fields as a C extractor spec: every one a string, ``cause`` an object.
+# The run fields as a C extractor spec: every field a string, ``cause`` an object, and
+# ``result`` taken as it is (an ``ANY`` leaf) with its ``output`` and runner metadata.
+# A missing ``output`` in a dict result is "flagged": that result is not wrapped.
 _CAUSE_FIELDS = (("_cause_code", "code"), ("_cause_message", "message"))
-_NATIVE_NAMES = [name for name, _, _ in _RUN_FIELDS] + [name for name, _ in _CAUSE_FIELDS]
+_NATIVE_NAMES = [
+    *(name for name, _, _ in _RUN_FIELDS),
+    *(name for name, _ in _CAUSE_FIELDS),
+    "output",
+    *(name for name, _ in _EXTRA),
+    "result",
+]
+_NATIVE_CODES = [_native.STR] * (len(_RUN_FIELDS) + len(_CAUSE_FIELDS)) + [_native.ANY] * (
+    2 + len(_EXTRA)
+)
+
+
+def _leaf(name: str) -> tuple[int, int, int]:
+    return (0, _NATIVE_CODES[_NATIVE_NAMES.index(name)], _NATIVE_NAMES.index(name))
+
+
 _NATIVE_SPEC = (
     1,
     (
-        *((wire, (0, _native.STR, i), False, False) for i, (_, wire, _) in enumerate(_RUN_FIELDS)),
+        *((wire, _leaf(name), False, False) for name, wire, _ in _RUN_FIELDS),
         (
             "cause",
+            (1, tuple((wire, _leaf(name), False, False) for name, wire in _CAUSE_FIELDS)),
+            False,
+            False,
+        ),
+        (
+            "result",
             (
                 1,
-                tuple(
-                    (wire, (0, _native.STR, len(_RUN_FIELDS) + i), False, False)
-                    for i, (_, wire) in enumerate(_CAUSE_FIELDS)
+                (
+                    ("output", _leaf("output"), True, False),
+                    *((wire, _leaf(name), False, False) for name, wire in _EXTRA),
                 ),
+                _leaf("result"),
             ),
             False,
             False,
@@ -129,19 +154,46 @@ _NATIVE_SPEC = (
 )
 
 
-def _native_run_fields(runs: list[Any]) -> dict[str, Any] | None:
-    """The run fields as arrow string arrays, read by the C extractor in one pass.
+def _native_runs(runs: list[Any], keys: Sequence[Any]) -> Items | None:
+    """Wire-shaped agent runs read by the C extractor in one pass (no Python per run).
 
-    ``None`` when the extractor is not available or any field is not a string (or
-    null), or any run lacks its id or status: the Python paths handle those.
+    ``None`` when the extractor is not available, a run field is not a string (or
+    null), a run lacks its id or status, or a result is neither an object nor null:
+    :func:`_wire_runs` and :func:`_generic` handle those.
     """
-    out = _native.extract(runs, _NATIVE_SPEC, [_native.STR] * len(_NATIVE_NAMES), False)
+    out = _native.extract(runs, _NATIVE_SPEC, _NATIVE_CODES, False)
     if out is None:
         return None
-    known = dict(zip(_NATIVE_NAMES, out.arrays, strict=True))
-    if known["_id"].null_count or known["_status"].null_count:
+    got = dict(zip(_NATIVE_NAMES, out.arrays, strict=True))
+    if got["_id"].null_count or got["_status"].null_count:
         return None
-    return known
+    n = len(runs)
+    prov: dict[str, Any] = {name: got[name] for name in (*_NATIVE_NAMES[:9],)}
+    results: list[Any] = got["result"]
+    has_result = [x is not None for x in results] if None in results else [True] * n
+    wrapped = np.asarray(has_result, dtype=bool) & ~out.flagged  # a dict with "output"
+    if wrapped.all():
+        payloads: list[Any] = got["output"]
+        for name, _ in _EXTRA:
+            prov[name] = got[name]
+    elif not wrapped.any():
+        payloads = results
+        for name, _ in _EXTRA:
+            prov[name] = [None] * n
+    else:
+        flags = wrapped.tolist()
+        payloads = [o if w else r for o, r, w in zip(got["output"], results, flags, strict=True)]
+        for name, _ in _EXTRA:
+            prov[name] = [v if w else None for v, w in zip(got[name], flags, strict=True)]
+    return Items(
+        payloads=payloads,
+        has_result=has_result,
+        keys=keys,
+        prov=prov,
+        kinds={"agent_run"},
+        schema=_first_schema(r.get("resultSchema") for r in runs),
+        tasks=_distinct(prov["_task"]),
+    )
 
 
 def as_list(values: Any) -> list[Any]:
@@ -189,11 +241,8 @@ def _wire_runs(
     prov: dict[str, list[Any]] = {}
     for name, wire, _ in _RUN_FIELDS:
         prov[name] = known[name] if name in known else list(map(dict.get, runs, repeat(wire)))
-    causes = [] if "_cause_code" in known else list(map(dict.get, runs, repeat("cause")))
-    if "_cause_code" in known:
-        prov["_cause_code"] = known["_cause_code"]
-        prov["_cause_message"] = known["_cause_message"]
-    elif causes.count(None) == n:
+    causes = list(map(dict.get, runs, repeat("cause")))
+    if causes.count(None) == n:
         prov["_cause_code"] = [None] * n
         prov["_cause_message"] = [None] * n
     else:

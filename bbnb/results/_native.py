@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["BOOL", "FLOAT", "INT", "STR", "Extracted", "available", "extract", "leaf_code"]
+__all__ = ["ANY", "BOOL", "FLOAT", "INT", "STR", "Extracted", "available", "extract", "leaf_code"]
 
-INT, FLOAT, BOOL, STR = 0, 1, 2, 3
+INT, FLOAT, BOOL, STR, ANY = 0, 1, 2, 3, 4  # ANY: the values themselves, as a list
 _ARROW = (pa.int64(), pa.float64(), pa.bool_(), pa.large_string())
 _CODES = {pa.int64(): INT, pa.float64(): FLOAT, pa.bool_(): BOOL, pa.string(): STR}
 
@@ -53,7 +53,7 @@ def leaf_code(typ: pa.DataType) -> int:
 class Extracted:
     """What one :func:`extract` call gave."""
 
-    arrays: list[pa.Array]  # one per leaf, in spec order
+    arrays: list[Any]  # one per leaf, in spec order: arrow arrays (ANY: a list)
     flagged: np.ndarray[Any, np.dtype[np.bool_]]  # per value: does not conform
     lengths: np.ndarray[Any, np.dtype[np.int64]]  # per value: row-array length
     empty: np.ndarray[Any, np.dtype[np.bool_]]  # per value: row array is []
@@ -75,6 +75,9 @@ def extract(
     leaves, flagged, lengths, empty = out
     arrays = []
     for code, (count, nulls, valid, data, offsets) in zip(codes, leaves, strict=True):
+        if code == ANY:
+            arrays.append(data)
+            continue
         buffers = [pa.py_buffer(valid) if nulls else None, pa.py_buffer(data)]
         if offsets is not None:
             buffers.insert(1, pa.py_buffer(offsets))

@@ -15,8 +15,10 @@
  * input (out of memory) are raised.
  *
  * The spec is built by ``bbnb.results._typed`` from the plan:
- *   leaf:  (0, kind, leaf_index)            kind: 0 int, 1 float, 2 bool, 3 string
- *   obj:   (1, ((name, child, flag_missing, flag_null), ...))
+ *   leaf:  (0, kind, leaf_index)            kind: 0 int, 1 float, 2 bool, 3 string,
+ *                                           4 any (the values themselves, in a list)
+ *   obj:   (1, ((name, child, flag_missing, flag_null), ...)[, self_leaf])
+ * ``self_leaf``, a kind-4 leaf, also collects each object itself (None when absent).
  *   rows:  (2, items_spec, flag_null_element)
  * ``flag_*`` say which absences make a value not conform (the caller's validation
  * rules); flagged values are marked in the returned ``flagged`` bytes, by value.
@@ -26,7 +28,7 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { K_INT = 0, K_FLOAT = 1, K_BOOL = 2, K_STR = 3 };
+enum { K_INT = 0, K_FLOAT = 1, K_BOOL = 2, K_STR = 3, K_ANY = 4 };
 enum { N_LEAF = 0, N_OBJ = 1, N_ROWS = 2 };
 enum { OK = 0, FALLBACK = 1, FAIL = -1 };
 
@@ -95,6 +97,7 @@ typedef struct {
     Buf valid;
     Buf data;
     Buf offsets; /* strings only */
+    PyObject *objects; /* kind "any" only: a list of the values */
 } Leaf;
 
 typedef struct Node Node;
@@ -102,6 +105,7 @@ struct Node {
     int type;
     int kind;      /* leaf */
     Leaf *leaf;    /* leaf */
+    Leaf *self;    /* obj: the leaf that collects the objects themselves, if any */
     Py_ssize_t nprops;
     PyObject **names; /* obj: borrowed from the spec, which outlives the walk */
     Node **children;
@@ -143,7 +147,7 @@ static Py_ssize_t count_nodes(PyObject *spec) {
     if (type == N_OBJ) {
         PyObject *props = PyTuple_GET_ITEM(spec, 1);
         if (!PyTuple_Check(props)) return -1;
-        Py_ssize_t total = 1;
+        Py_ssize_t total = PyTuple_GET_SIZE(spec) > 2 ? 2 : 1;
         for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(props); i++) {
             PyObject *prop = PyTuple_GET_ITEM(props, i);
             if (!PyTuple_Check(prop) || PyTuple_GET_SIZE(prop) != 4) return -1;
@@ -168,7 +172,8 @@ static Node *build(State *st, PyObject *spec, int level) {
         if (PyTuple_GET_SIZE(spec) != 3) goto bad;
         long kind = PyLong_AsLong(PyTuple_GET_ITEM(spec, 1));
         Py_ssize_t index = PyLong_AsSsize_t(PyTuple_GET_ITEM(spec, 2));
-        if (kind < K_INT || kind > K_STR || index < 0 || index >= st->nleaves) goto bad;
+        if (kind < K_INT || kind > K_ANY || index < 0 || index >= st->nleaves) goto bad;
+        if (st->leaves[index].kind >= 0) goto bad; /* one leaf, one place */
         node->kind = (int)kind;
         node->leaf = &st->leaves[index];
         node->leaf->kind = (int)kind;
@@ -205,6 +210,14 @@ static Node *build(State *st, PyObject *spec, int level) {
             node->flag_missing[i] = (char)PyObject_IsTrue(PyTuple_GET_ITEM(prop, 2));
             node->flag_null[i] = (char)PyObject_IsTrue(PyTuple_GET_ITEM(prop, 3));
             node->has_rows |= node->children[i]->has_rows;
+        }
+        if (PyTuple_GET_SIZE(spec) > 2) {
+            PyObject *self_spec = PyTuple_GET_ITEM(spec, 2);
+            if (!PyTuple_Check(self_spec) || PyTuple_GET_SIZE(self_spec) < 2) goto bad;
+            Node *self_node = build(st, self_spec, level);
+            if (!self_node) return NULL;
+            if (self_node->type != N_LEAF || self_node->kind != K_ANY) goto bad;
+            node->self = self_node->leaf;
         }
         return node;
     }
@@ -243,6 +256,12 @@ static void free_nodes(State *st) {
 /* ---- leaves ------------------------------------------------------------------- */
 
 static int leaf_null(Leaf *leaf) {
+    if (leaf->kind == K_ANY) {
+        if (PyList_Append(leaf->objects, Py_None) < 0) return FAIL;
+        leaf->count++;
+        leaf->nulls++;
+        return OK;
+    }
     if (bit_put(&leaf->valid, leaf->count, 0) < 0) return FAIL;
     switch (leaf->kind) {
     case K_INT: {
@@ -269,6 +288,11 @@ static int leaf_null(Leaf *leaf) {
 }
 
 static int leaf_value(Leaf *leaf, PyObject *value) {
+    if (leaf->kind == K_ANY) {
+        if (PyList_Append(leaf->objects, value) < 0) return FAIL;
+        leaf->count++;
+        return OK;
+    }
     switch (leaf->kind) {
     case K_INT: {
         if (!PyLong_CheckExact(value)) return FALLBACK;
@@ -426,6 +450,7 @@ static int walk(State *st, Node *node, PyObject *value) {
     }
     if (node->type == N_OBJ) {
         if (!value) {
+            if (node->self && leaf_null(node->self) != OK) return FAIL;
             for (Py_ssize_t i = 0; i < node->nprops; i++) {
                 rc = walk(st, node->children[i], NULL);
                 if (rc != OK) return rc;
@@ -433,6 +458,7 @@ static int walk(State *st, Node *node, PyObject *value) {
             return OK;
         }
         if (!PyDict_CheckExact(value)) return FALLBACK;
+        if (node->self && leaf_value(node->self, value) != OK) return FAIL;
         if (obj_values(node, value) != OK) return FAIL;
         /* found[] is this node's own: the children's walks use their nodes' arrays. */
         rc = OK;
@@ -492,6 +518,11 @@ static Py_ssize_t count_elements(Node *node, PyObject *value) {
 /* ---- the entry point ---------------------------------------------------------- */
 
 static PyObject *leaf_result(Leaf *leaf) {
+    if (leaf->kind == K_ANY) {
+        PyObject *objects = leaf->objects;
+        leaf->objects = NULL;
+        return Py_BuildValue("(nnONO)", leaf->count, leaf->nulls, Py_None, objects, Py_None);
+    }
     PyObject *valid = buf_finish(&leaf->valid);
     PyObject *data = valid ? buf_finish(&leaf->data) : NULL;
     PyObject *offsets = Py_None;
@@ -515,6 +546,7 @@ static void free_state(State *st) {
             Py_XDECREF(st->leaves[i].valid.obj);
             Py_XDECREF(st->leaves[i].data.obj);
             Py_XDECREF(st->leaves[i].offsets.obj);
+            Py_XDECREF(st->leaves[i].objects);
         }
         PyMem_Free(st->leaves);
     }
@@ -560,11 +592,14 @@ static PyObject *extract(PyObject *self, PyObject *args) {
     for (Py_ssize_t i = 0; i < nleaves; i++) st.leaves[i].kind = -1;
     Node *root = build(&st, spec, 0);
     if (!root) goto done;
-    /* Buffers are sized by a first pass that counts the row-array elements, so the
-       fixed-width ones never grow (strings still may). */
+    /* Row-level buffers are sized from the row arrays of the first values (counting
+       them all would cost a pass over every result); buffers still grow if needed. */
     Py_ssize_t elements = 0;
     if (root->has_rows) {
-        for (Py_ssize_t i = 0; i < n; i++) elements += count_elements(root, PyList_GET_ITEM(values, i));
+        Py_ssize_t sample = n < 1024 ? n : 1024;
+        for (Py_ssize_t i = 0; i < sample; i++)
+            elements += count_elements(root, PyList_GET_ITEM(values, i));
+        if (sample < n) elements = (Py_ssize_t)((double)elements / (double)sample * (double)n * 1.125);
     }
     for (Py_ssize_t i = 0; i < nleaves; i++) {
         Leaf *leaf = &st.leaves[i];
@@ -572,6 +607,11 @@ static PyObject *extract(PyObject *self, PyObject *args) {
         if (leaf->kind < 0) {
             PyErr_SetString(PyExc_ValueError, "extract spec leaves a leaf index unused");
             goto done;
+        }
+        if (leaf->kind == K_ANY) {
+            leaf->objects = PyList_New(0);
+            if (!leaf->objects) goto done;
+            continue;
         }
         if (buf_init(&leaf->valid, guess / 8 + 1) < 0) goto done;
         if (leaf->kind == K_STR) {

@@ -223,6 +223,13 @@ def test_no_flags_without_checking() -> None:
         ((1, (("a",),)), 1),  # prop too short
         ((2, leaf(_native.INT, 0), False), 1),  # row items not an object
         ((2, (2, obj(), False), False), 0),  # a row array inside a row array
+        (
+            obj(
+                ("a", leaf(_native.INT, 0), False, False), ("b", leaf(_native.INT, 0), False, False)
+            ),
+            1,
+        ),
+        ((1, (), leaf(_native.INT, 0)), 1),  # an object's self leaf must be ANY
     ],
 )
 def test_malformed_specs_raise_value_error(built: Any, spec: Any, nleaves: int) -> None:
@@ -305,6 +312,21 @@ RUN_CASES = {
     "surrogate-id": [run(0, runId="r\ud800")],
     "non-ascii-task": [run(0, task="trouver les prix en €")],
     "output-wrapper": [run(0, result={"output": {"title": "x"}, "summary": "s", "stepsTaken": 3})],
+    "all-wrapped": [
+        run(i, result={"output": {"title": f"t{i}"}, "summary": "s", "taskDuration": 2.5})
+        for i in range(3)
+    ],
+    "some-wrapped": [
+        run(0, result={"output": {"title": "x"}, "summary": "s", "stepsTaken": 3}),
+        run(1, result={"title": "plain", "summary": "a data field, not provenance"}),
+        run(2, result=None),
+        run(3, result=...),
+    ],
+    "null-output": [run(0, result={"output": None, "summary": "gave up"}), run(1)],
+    "odd-metadata": [run(0, result={"output": {"title": "x"}, "stepsTaken": "3", "summary": 7})],
+    "no-results": [run(0, result=None), run(1, result=...)],
+    "list-result": [run(0), run(1, result=["a", "b"])],
+    "text-result": [run(0, result="just text")],
 }
 
 
@@ -317,3 +339,23 @@ def test_run_fields_match_the_python_reading(runs: list[dict[str, Any]]) -> None
         slow = to_frame(runs, schema)
     pd.testing.assert_frame_equal(fast, slow)
     assert fast.attrs == slow.attrs
+
+
+@pytest.mark.parametrize(
+    ("case", "native"),
+    [
+        ("plain", True),
+        ("all-wrapped", True),
+        ("some-wrapped", True),
+        ("no-results", True),
+        ("cause-as-text", False),
+        ("list-result", False),
+        ("numeric-session", False),
+    ],
+)
+def test_which_runs_the_extractor_reads(case: str, native: bool) -> None:
+    """Wrapped, unwrapped and missing results are read in C; odd shapes go to Python."""
+    from bbnb.results._items import _native_runs
+
+    runs = RUN_CASES[case]
+    assert (_native_runs(runs, range(len(runs))) is not None) is native
