@@ -378,16 +378,15 @@ def _statuses(values: Any) -> Any:
     """``_status`` as a category: the seven run statuses, then any others seen."""
     if isinstance(values, pa.Array):  # strings, read by the C extractor
         seen = set(pc.unique(values).to_pylist())
-        cats = [*_STATUSES, *sorted(seen - {None, *_STATUSES})]
-        codes = pc.index_in(values, value_set=pa.array(cats, type=values.type))
-        code_np = np.asarray(codes.fill_null(-1), dtype=np.int8)
-        return pd.Categorical.from_codes(code_np, dtype=pd.CategoricalDtype(cats))
-    if not set(map(type, values)) <= {str, type(None)}:
-        values = [getattr(s, "value", s) for s in values]
-    extra = sorted(s for s in set(values) - {None, *_STATUSES} if isinstance(s, str))
+    else:
+        if not set(map(type, values)) <= {str, type(None)}:
+            values = [getattr(s, "value", s) for s in values]
+        seen = set(values)
+    extra = sorted(s for s in seen - {None, *_STATUSES} if isinstance(s, str))
     cats = [*_STATUSES, *extra]
     try:
-        codes = pc.index_in(pa.array(values, type=pa.string()), value_set=pa.array(cats))
+        text = values if isinstance(values, pa.Array) else pa.array(values, type=pa.string())
+        codes = pc.index_in(text, value_set=pa.array(cats, type=text.type))
     except (pa.ArrowException, TypeError, ValueError):
         return pd.Categorical(values, categories=cats)
     code_np = np.asarray(codes.fill_null(-1), dtype=np.int8)

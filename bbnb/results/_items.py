@@ -168,7 +168,8 @@ def _native_runs(runs: list[Any], keys: Sequence[Any]) -> Items | None:
     if got["_id"].null_count or got["_status"].null_count:
         return None
     n = len(runs)
-    prov: dict[str, Any] = {name: got[name] for name in (*_NATIVE_NAMES[:9],)}
+    fields = len(_RUN_FIELDS) + len(_CAUSE_FIELDS)  # the string leaves, in spec order
+    prov: dict[str, Any] = {name: got[name] for name in _NATIVE_NAMES[:fields]}
     results: list[Any] = got["result"]
     has_result = [x is not None for x in results] if None in results else [True] * n
     wrapped = np.asarray(has_result, dtype=bool) & ~out.flagged  # a dict with "output"
