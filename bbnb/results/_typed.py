@@ -194,7 +194,8 @@ def typed_walk(
     values: Sequence[Any], node: Node, *, row_path: Path | None, check: bool
 ) -> Walked | None:
     """The walk of ``values`` by typed conversions, or ``None`` (use the general walk)."""
-    if not values or arrow_type(node, row_path) is None:
+    typ = arrow_type(node, row_path)
+    if not values or typ is None:
         return None
     if row_path != () and not isinstance(node, Obj):
         return None
@@ -202,23 +203,27 @@ def typed_walk(
         return _c_walk(values, node, row_path=row_path, check=check)
     if not isinstance(node, Obj):
         return None
-    return _arrow_walk(values, node, row_path=row_path, check=check)
+    return _arrow_walk(values, node, typ, row_path=row_path, check=check)
 
 
 def _spec(
     node: Node,
     row_path: Path | None,
     check: bool,
-    leaves: list[tuple[Path, int, Leaf]],
+    leaves: list[tuple[Path, int, Leaf, int]],
     path: Path = (),
     level: int = 0,
 ) -> tuple[Any, ...]:
-    """The C extractor's spec for ``node`` (see ``_speedups.c``); collects the leaves."""
+    """The C extractor's spec for ``node`` (see ``_speedups.c``).
+
+    Collects each leaf as ``(path, level, leaf, spec code)``, in leaf-index order.
+    """
     if isinstance(node, Leaf):
         typ = arrow_kind(node)
         assert typ is not None
-        leaves.append((path, level, node))
-        return (0, _native.leaf_code(typ), len(leaves) - 1)
+        code = _native.leaf_code(typ)
+        leaves.append((path, level, node, code))
+        return (0, code, len(leaves) - 1)
     if isinstance(node, Obj):
         props = tuple(
             (
@@ -239,9 +244,9 @@ def _c_walk(
     values: Sequence[Any], node: Node, *, row_path: Path | None, check: bool
 ) -> Walked | None:
     """The walk by the C extractor: one pass, its buffers handed to arrow uncopied."""
-    leaves: list[tuple[Path, int, Leaf]] = []
+    leaves: list[tuple[Path, int, Leaf, int]] = []
     spec = _spec(node, row_path, check, leaves)
-    codes = [_native.leaf_code(arrow_kind(leaf)) for _, _, leaf in leaves]
+    codes = [code for *_, code in leaves]
     listed = values if type(values) is list else list(values)
     out = _native.extract(listed, spec, codes, check and not node.nullable)
     if out is None:
@@ -253,7 +258,7 @@ def _c_walk(
         walker.lengths.append(out.lengths)
         walker.empty.append(out.empty)
         walker.owner = np.repeat(np.arange(n, dtype=np.int64), out.lengths)
-    for (path, level, leaf), arr in zip(leaves, out.arrays, strict=True):
+    for (path, level, leaf, _), arr in zip(leaves, out.arrays, strict=True):
         if len(arr) != (n if level == 0 else len(walker.owner)):
             raise AssertionError(f"C extractor: {len(arr)} values for {path}, level {level}")
         walker.add(path, level, leaf, arr)
@@ -267,16 +272,13 @@ def _c_walk(
 
 
 def _arrow_walk(
-    values: Sequence[Any], node: Node, *, row_path: Path | None, check: bool
+    values: Sequence[Any], node: Obj, typ: pa.DataType, *, row_path: Path | None, check: bool
 ) -> Walked | None:
-    """The walk by explicit-type ``pa.array`` conversions, or ``None``.
+    """The walk by explicit-type ``pa.array`` conversions to ``typ``, or ``None``.
 
     Converted chunk by chunk (``CHUNK`` values at a time, as the general walk), so
     arrow's builders never hold more than one chunk's slack.
     """
-    typ = arrow_type(node, row_path)
-    if typ is None or not isinstance(node, Obj) or not values:
-        return None
     walker = _Walker(len(values), row_path, check)
     step = flatten.CHUNK
     try:
