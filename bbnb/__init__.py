@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bbnb._client import AsyncClient, Client
 from bbnb._clock import Clock, ManualClock, SystemClock
 from bbnb._exceptions import (
     APIConnectionError,
@@ -35,9 +34,7 @@ from bbnb._exceptions import (
     UnprocessableEntityError,
     WaitTimeoutError,
 )
-from bbnb._retry import RetryPolicy
-from bbnb._stats import RequestCounts, RequestStats
-from bbnb._wait import PollPolicy
+from bbnb.client import AsyncClient, Client
 from bbnb.models import (
     AgentRun,
     AgentRunCreateParams,
@@ -47,6 +44,7 @@ from bbnb.models import (
 )
 from bbnb.results import ResultValidationError, messages_frame, to_frame
 from bbnb.runs import Batch, BatchItem, BatchStats, Journal, attach, history, last_batch
+from bbnb.wire import PollPolicy, RequestCounts, RequestStats, RetryPolicy
 
 __version__ = "0.1.0"
 

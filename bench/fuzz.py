@@ -52,8 +52,8 @@ from pydantic import BaseModel, ValidationError
 
 import bbnb.models as models
 from bbnb import ManualClock
-from bbnb._client import Client
 from bbnb._exceptions import APIStatusError, BBNBError
+from bbnb.client._client import Client
 from bbnb.emulator import Emulator, EmulatorConfig
 
 __all__ = ["TARGETS", "Tally", "main", "measure"]

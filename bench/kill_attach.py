@@ -269,7 +269,7 @@ def measure(seeds: list[int], runs: int, concurrency: int, *, workers: int = 4) 
 
 
 def _child_submit(args: argparse.Namespace) -> int:
-    from bbnb._client import Client
+    from bbnb.client._client import Client
     from bbnb.runs import invoke_many, run_many
 
     plan = KillPlan(args.seed, args.runs, args.concurrency)
@@ -299,7 +299,7 @@ def _child_submit(args: argparse.Namespace) -> int:
 def _child_attach(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from bbnb._client import Client
+    from bbnb.client._client import Client
     from bbnb.runs import Journal, attach
 
     journal = Journal(args.journal)

@@ -42,7 +42,7 @@ if __package__ in (None, ""):
 from _stress import parser, print_figures
 
 from bbnb import ManualClock
-from bbnb._client import Client
+from bbnb.client._client import Client
 from bbnb.emulator import Emulator, EmulatorConfig, serve_in_thread
 
 __all__ = ["SENTINELS", "Haystack", "main", "measure"]

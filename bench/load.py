@@ -30,7 +30,7 @@ import psutil
 from _stress import parser, print_figures
 
 from bbnb import ManualClock
-from bbnb._client import AsyncClient
+from bbnb.client._client import AsyncClient
 from bbnb.emulator import Emulator, EmulatorConfig
 from bbnb.runs import run_many_async
 

@@ -34,7 +34,7 @@ if __package__ in (None, ""):
 
 from _stress import RestartableEmulator, parser, print_figures, store_duplicates
 
-from bbnb._client import AsyncClient
+from bbnb.client._client import AsyncClient
 from bbnb.emulator import EmulatorConfig
 from bbnb.runs import Batch, invoke_many_async, run_many_async
 

@@ -41,3 +41,22 @@ def test_import_does_not_load_notebook_stack() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_layer_packages_import_alone() -> None:
+    """Each layer package imports in a fresh interpreter without its parents pulling it in."""
+    code = (
+        "import importlib; "
+        "[importlib.import_module(m) for m in ('bbnb.models', 'bbnb.wire', 'bbnb.runs', "
+        "'bbnb.client', 'bbnb.results', 'bbnb.emulator', 'bbnb.magics', 'bbnb.widgets')]"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_only_a_few_modules_sit_at_the_top() -> None:
+    """The package root holds at most six modules; the rest live in one package a layer."""
+    from pathlib import Path
+
+    root = Path(bbnb.__file__).parent
+    modules = sorted(p.name for p in root.glob("*.py"))
+    assert len(modules) <= 6, modules

@@ -23,7 +23,7 @@ from bbnb.emulator.wire import ApiError, echo, json_response
 from bbnb.models import AgentCreateParams, AgentRunCreateParams, AgentUpdateParams, ResumeParams
 
 if TYPE_CHECKING:
-    from bbnb.emulator.emulator import Emulator
+    from bbnb.emulator.service import EmulatorService
 
 __all__ = ["routes"]
 
@@ -58,7 +58,7 @@ def _page(items: list[Any], request: Request, wire: Any, created: Any) -> dict[s
     return {"data": data, "limit": limit, "nextCursor": cursor}
 
 
-def routes(emu: Emulator) -> list[Route]:
+def routes(emu: EmulatorService) -> list[Route]:
     """The ``/v1/agents`` routes bound to ``emu``."""
 
     async def create_run(request: Request) -> Response:

@@ -13,7 +13,7 @@ from bbnb.emulator.wire import json_response
 from bbnb.models import FunctionInvokeParams
 
 if TYPE_CHECKING:
-    from bbnb.emulator.emulator import Emulator
+    from bbnb.emulator.service import EmulatorService
 
 __all__ = ["routes"]
 
@@ -24,7 +24,7 @@ def _offset_page(request: Request, items: list[Any]) -> tuple[list[Any], int]:
     return items[offset : offset + limit], len(items)
 
 
-def routes(emu: Emulator) -> list[Route]:
+def routes(emu: EmulatorService) -> list[Route]:
     """The ``/v1/functions`` routes bound to ``emu``."""
 
     async def list_functions(request: Request) -> Response:

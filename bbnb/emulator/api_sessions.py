@@ -14,7 +14,7 @@ from bbnb.emulator.wire import ApiError, echo, json_response
 from bbnb.models import SessionCreateParams, SessionReleaseParams
 
 if TYPE_CHECKING:
-    from bbnb.emulator.emulator import Emulator
+    from bbnb.emulator.service import EmulatorService
 
 __all__ = ["routes"]
 
@@ -37,7 +37,7 @@ def _metadata_query(raw: str) -> list[tuple[str, str]]:
     return clauses
 
 
-def routes(emu: Emulator) -> list[Route]:
+def routes(emu: EmulatorService) -> list[Route]:
     """The ``/v1/sessions`` routes bound to ``emu``."""
 
     async def create(request: Request) -> Response:

@@ -24,7 +24,7 @@ from bbnb.emulator.faults import DroppedConnection
 from bbnb.emulator.wire import ApiError, error_response, json_response
 
 if TYPE_CHECKING:
-    from bbnb.emulator.emulator import Emulator
+    from bbnb.emulator.service import EmulatorService
 
 __all__ = ["build_app"]
 
@@ -32,7 +32,7 @@ log = logging.getLogger("bbnb.emulator")
 SIMULATED_HEADER = "x-bb-emulator"
 
 
-def build_app(emu: Emulator) -> ASGIApp:
+def build_app(emu: EmulatorService) -> ASGIApp:
     """The whole emulator as one ASGI app."""
 
     async def health(request: Request) -> Response:
@@ -83,7 +83,7 @@ class _TooLarge(ApiError):
 class Gate:
     """Counting, auth, body size and fault injection in front of the routes."""
 
-    def __init__(self, emu: Emulator, app: ASGIApp, routes: list[Route]) -> None:
+    def __init__(self, emu: EmulatorService, app: ASGIApp, routes: list[Route]) -> None:
         self.emu = emu
         self.app = app
         self.routes = routes

@@ -23,7 +23,7 @@ needs, rather than sent with a mask in place of the secret.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,7 +43,7 @@ from bbnb.runs.journal import Journal, RunRecord
 from bbnb.runs.progress import ProgressReporter, make_progress
 from bbnb.runs.submit import _remember, default_concurrency, drive_sync, open_journal
 
-__all__ = ["attach", "attach_async", "history"]
+__all__ = ["attach", "attach_async", "history", "set_default_client_factory"]
 
 JournalArg = bool | str | os.PathLike[str] | Journal | None
 
@@ -56,13 +56,23 @@ def history(journal: JournalArg = True, *, batch_id: str | None = None) -> Any:
     return opened.history(batch_id)
 
 
-def _default_client() -> Any:
-    import bbnb
+_client_factory: Callable[[], Any] | None = None
 
-    factory = getattr(bbnb, "Client", None)
-    if factory is None:
+
+def set_default_client_factory(factory: Callable[[], Any]) -> None:
+    """Tell ``attach`` how to make a client when none is given.
+
+    The facade (``bbnb.client``) registers ``Client`` here when it is imported, so this
+    layer never imports the layer above it.
+    """
+    global _client_factory
+    _client_factory = factory
+
+
+def _default_client() -> Any:
+    if _client_factory is None:
         raise RuntimeError("attach() needs a client; pass client=bbnb.Client(...)")
-    return factory()
+    return _client_factory()
 
 
 def attach(
@@ -83,7 +93,7 @@ def attach(
         row = opened.find_run(batch_or_run_id)
         if row is None:
             raise _unknown(batch_or_run_id, opened)
-        from bbnb._sync import run_sync
+        from bbnb.wire._sync import run_sync
 
         return run_sync(_wait_one(client, row))
     runner = _build(

@@ -144,10 +144,9 @@ class Batch:
 
     def to_frame(self, **kwargs: Any) -> pd.DataFrame:
         """The runs as a typed DataFrame (``bbnb.results.to_frame(self, **kwargs)``)."""
-        import importlib
+        from bbnb.results import to_frame
 
-        results: Any = importlib.import_module("bbnb.results")
-        frame: pd.DataFrame = results.to_frame(self, **kwargs)
+        frame: pd.DataFrame = to_frame(self, **kwargs)
         return frame
 
     def summary(self) -> str:

@@ -2,7 +2,7 @@
 
 ``run_many_async(client, tasks, ...)`` awaits a batch on the caller's loop (an
 ``AsyncClient``).  ``run_many(client, tasks, ...)`` is the synchronous twin: it runs the
-same coroutine on bbnb's private loop (``bbnb._sync``) and waits in 0.25 s slices,
+same coroutine on bbnb's private loop (``bbnb.wire._sync``) and waits in 0.25 s slices,
 refreshing progress from the waiting thread, so Ctrl-C is felt at once.  On Ctrl-C it
 asks the batch to wind down (stop submitting; POST ``/stop`` on in-flight agent runs
 unless ``on_interrupt="detach"``), then raises ``KeyboardInterrupt`` carrying the
@@ -378,7 +378,7 @@ def invoke_many(
 
 def drive_sync(runner: BatchRunner, *, slice_seconds: float = 0.25) -> Batch:
     """Run ``runner`` on bbnb's private loop; wait in slices; handle Ctrl-C (see module doc)."""
-    from bbnb._sync import private_loop
+    from bbnb.wire._sync import private_loop
 
     loop = private_loop()
     if threading.current_thread().name == "bbnb-event-loop":

@@ -16,7 +16,7 @@ class UsesClient:
     def client(self) -> Any:
         """The client used by Run (a default ``bbnb.Client()`` on first use)."""
         if self._client is None:
-            from bbnb._client import Client
+            from bbnb.client._client import Client
 
             self._client = Client()
         return self._client

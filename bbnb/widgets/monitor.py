@@ -17,8 +17,8 @@ from typing import Any
 import ipywidgets as w
 
 from bbnb._clock import SystemClock
-from bbnb._sync import run_sync
 from bbnb.widgets._feedback import ErrorBox, guarded
+from bbnb.wire._sync import run_sync
 
 __all__ = ["RunMonitor"]
 
@@ -66,7 +66,7 @@ class RunMonitor(w.VBox):  # type: ignore[misc]
     def client(self) -> Any:
         """The client used to refresh and stop runs (a default ``bbnb.Client()``)."""
         if self._client is None:
-            from bbnb._client import Client
+            from bbnb.client._client import Client
 
             self._client = Client()
         return self._client

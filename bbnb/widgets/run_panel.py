@@ -19,8 +19,8 @@ from typing import Any, Protocol
 import ipywidgets as w
 
 from bbnb._clock import SystemClock
-from bbnb._sync import run_sync
 from bbnb.widgets._feedback import ErrorBox, guarded, one_line
+from bbnb.wire._sync import run_sync
 
 __all__ = ["AgentDriver", "Driver", "FunctionDriver", "RunPanel", "step_text"]
 

@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from bbnb import ManualClock
-from bbnb._client import AsyncClient, Client
-from bbnb._retry import RetryPolicy
-from bbnb._wait import PollPolicy
+from bbnb.client._client import AsyncClient, Client
+from bbnb.wire._polling import PollPolicy
+from bbnb.wire._retry import RetryPolicy
 
 API_KEY = "bb_live_TEST_SECRET_abcdef123456"
 T0 = "2026-01-01T00:00:00Z"

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from bbnb import ManualClock
-from bbnb._client import Client
 from bbnb._exceptions import APIStatusError, ConflictError, CreateOutcomeUnknownError
+from bbnb.client._client import Client
 from bbnb.emulator import Emulator, RunningEmulator
 
 SCHEMA = {"type": "object", "properties": {"price": {"type": "number"}}}
@@ -88,7 +88,7 @@ def test_no_key_starts_the_embedded_emulator(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """With no key and no URL the client uses the embedded emulator and says results are simulated."""
-    from bbnb import _config
+    from bbnb.client import _config
 
     monkeypatch.delenv("BROWSERBASE_API_KEY", raising=False)
     monkeypatch.delenv("BROWSERBASE_BASE_URL", raising=False)

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from bbnb import ManualClock
-from bbnb._client import AsyncClient, Client
 from bbnb._exceptions import APIConnectionError, ConfigurationError
+from bbnb.client._client import AsyncClient, Client
 
 from .conftest import API_KEY, T0, FakeAPI, reply, run_wire
 
@@ -181,27 +181,20 @@ def test_wrong_transport_type_is_a_configuration_error() -> None:
 def test_batch_entry_points_delegate_to_bbnb_runs(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """run_many/invoke_many hand the client and arguments to bbnb.runs."""
-    import types
+    """run_many/invoke_many hand the client and arguments to bbnb.runs (a plain import)."""
+    from bbnb.client._resources import agents, functions
 
     seen: list[tuple[str, object, dict[str, object]]] = []
-    module = types.ModuleType("bbnb.runs")
-    module.run_many = lambda c, **kw: seen.append(("run_many", c, kw)) or "batch"  # type: ignore[attr-defined]
-    module.invoke_many = lambda c, **kw: seen.append(("invoke_many", c, kw)) or "b2"  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bbnb.runs", module)
+    monkeypatch.setattr(
+        agents, "run_many", lambda c, **kw: seen.append(("run_many", c, kw)) or "batch"
+    )
+    monkeypatch.setattr(
+        functions, "invoke_many", lambda c, **kw: seen.append(("invoke_many", c, kw)) or "b2"
+    )
     assert client.agents.run_many(tasks=["a"]) == "batch"
     assert client.functions.invoke_many(function_id="f", inputs=[{}]) == "b2"
     assert seen[0] == ("run_many", client, {"tasks": ["a"]})
     assert seen[1][0] == "invoke_many" and seen[1][1] is client
-
-
-def test_batch_entry_point_without_bbnb_runs(
-    client: Client, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """If bbnb.runs cannot be imported the error says so."""
-    monkeypatch.setitem(sys.modules, "bbnb.runs", None)
-    with pytest.raises(RuntimeError, match=r"bbnb\.runs"):
-        client.agents.run_many(tasks=["a"])
 
 
 def test_emulator_header_marks_the_client_simulated(api: FakeAPI, clock: ManualClock) -> None:

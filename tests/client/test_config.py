@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from bbnb import _config
-from bbnb._config import (
+from bbnb._exceptions import ConfigurationError
+from bbnb.client import _config
+from bbnb.client._config import (
     DEFAULT_BASE_URL,
     EMULATOR_DEFAULT_API_KEY,
     is_loopback_url,
     resolve_config,
 )
-from bbnb._exceptions import ConfigurationError
 
 KEY = "bb_live_CONFIG_SECRET_999"
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bbnb._client import AsyncClient, Client
+from bbnb.client._client import AsyncClient, Client
 
 from .conftest import FakeAPI, message_wire, reply, run_wire
 

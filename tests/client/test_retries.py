@@ -6,7 +6,6 @@ import httpx
 import pytest
 
 from bbnb import ManualClock
-from bbnb._client import Client
 from bbnb._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -23,6 +22,7 @@ from bbnb._exceptions import (
     RateLimitError,
     UnprocessableEntityError,
 )
+from bbnb.client._client import Client
 
 from .conftest import FakeAPI, error_reply, invocation_wire, reply, run_wire
 

@@ -7,7 +7,6 @@ import json
 import pytest
 
 from bbnb import ManualClock
-from bbnb._client import Client
 from bbnb._exceptions import (
     RunError,
     RunFailedError,
@@ -15,6 +14,7 @@ from bbnb._exceptions import (
     RunTimedOutError,
     WaitTimeoutError,
 )
+from bbnb.client._client import Client
 
 from .conftest import FakeAPI, invocation_wire, reply, run_wire
 

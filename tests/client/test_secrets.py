@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from bbnb import ManualClock
-from bbnb._client import Client
+from bbnb.client._client import Client
 
 from .conftest import API_KEY, FakeAPI, error_reply, reply, run_wire
 

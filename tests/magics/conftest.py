@@ -19,7 +19,7 @@ import pytest
 from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
 
 from bbnb import ManualClock
-from bbnb._client import Client
+from bbnb.client._client import Client
 from bbnb.emulator import Emulator
 from bbnb.magics import BBMagic, load_ipython_extension, unload_ipython_extension
 

@@ -110,7 +110,7 @@ def test_embedded_default_prints_simulated_notice_once(
     shell: InteractiveShell, run: CellRunner, magic: BBMagic, isolated_env: Any
 ) -> None:
     """With no key and no URL the first %bb_run starts the embedded emulator, labelled once."""
-    from bbnb._config import _reset_notice
+    from bbnb.client._config import _reset_notice
     from bbnb.emulator import embedded
 
     embedded(speed=200.0, run_failure_rate=0.0, run_timeout_rate=0.0)

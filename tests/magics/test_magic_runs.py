@@ -299,7 +299,7 @@ def test_wrong_key_is_one_line(
     run: CellRunner, magic: BBMagic, emulator: Emulator, clock: Any, isolated_env: Any
 ) -> None:
     """A wrong API key gives one 401 line, not a traceback."""
-    from bbnb._client import Client
+    from bbnb.client._client import Client
 
     client = Client(
         api_key="bb_wrong",

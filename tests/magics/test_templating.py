@@ -1,4 +1,4 @@
-"""Tests for ``bbnb._templating``: ``{{name}}`` in task text and function params."""
+"""Tests for ``bbnb.magics._templating``: ``{{name}}`` in task text and function params."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from bbnb._templating import (
+from bbnb.magics._templating import (
     NO_ROW,
     TemplateError,
     find_templates,

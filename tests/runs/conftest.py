@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bbnb import ManualClock
-from bbnb._client import AsyncClient, Client
+from bbnb.client._client import AsyncClient, Client
 from bbnb.emulator import Emulator
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bbnb import ManualClock
-from bbnb._client import Client
+from bbnb.client._client import Client
 from bbnb.emulator import Emulator
 from bbnb.models import AgentRun, AgentRunCreateParams
 from bbnb.runs import Batch, Journal, attach, history, run_many

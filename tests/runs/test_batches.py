@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bbnb._client import AsyncClient, Client
+from bbnb.client._client import AsyncClient, Client
 from bbnb.emulator import Emulator
 from bbnb.runs import Journal, run_many, run_many_async
 from bbnb.runs.progress import TextProgress

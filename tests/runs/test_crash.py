@@ -19,7 +19,7 @@ N_RUNS = 40
 
 CHILD = """
 import sys
-from bbnb._client import Client
+from bbnb.client._client import Client
 from bbnb.runs import run_many
 
 class Announce:
@@ -36,7 +36,7 @@ with Client(api_key=api_key, base_url=base_url) as client:
 
 ATTACH = """
 import json, sys
-from bbnb._client import Client
+from bbnb.client._client import Client
 from bbnb.runs import Journal, attach
 
 base_url, api_key, journal = sys.argv[1:4]

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from bbnb._client import AsyncClient
+from bbnb.client._client import AsyncClient
 from bbnb.emulator import Emulator
 from bbnb.runs import run_many_async
 

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from bbnb._client import Client
+from bbnb.client._client import Client
 from bbnb.emulator import Emulator
 from bbnb.runs import invoke_many, run_many
 

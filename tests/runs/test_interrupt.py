@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bbnb._client import Client
+from bbnb.client._client import Client
 from bbnb.emulator import Emulator, EmulatorConfig
 from bbnb.runs import Batch, Journal, last_batch, run_many
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from bbnb import ManualClock
-from bbnb._client import AsyncClient
+from bbnb.client._client import AsyncClient
 from bbnb.emulator import Emulator, EmulatorConfig
 from bbnb.runs import invoke_many_async
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bbnb._client import Client
 from bbnb._clock import ManualClock
+from bbnb.client._client import Client
 from bbnb.emulator import Emulator, EmulatorConfig
 from bbnb.runs.batch import Batch, BatchItem
 from bbnb.widgets import RunMonitor

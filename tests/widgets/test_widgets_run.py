@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bbnb._client import Client
+from bbnb.client._client import Client
 from bbnb.emulator import Emulator, EmulatorConfig
 from bbnb.widgets import AgentTask, FunctionInvoke
 

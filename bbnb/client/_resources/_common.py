@@ -1,19 +1,17 @@
-"""Small helpers shared by the resources: argument checks and the bbnb.runs hand-off."""
+"""Small helpers shared by the resources: argument checks, limits and the wait for a settled run."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bbnb._exceptions import raise_for_run
-from bbnb._wait import PollPolicy, poll_until
 from bbnb.models import AgentRun, Invocation
+from bbnb.wire._polling import PollPolicy, poll_until
 
 if TYPE_CHECKING:
-    from bbnb._client import AsyncClient
+    from bbnb.client._client import AsyncClient
 
 __all__ = [
     "check_choice",
@@ -21,7 +19,6 @@ __all__ = [
     "iso_time",
     "model_from",
     "recent_bound",
-    "runs_module",
     "wait_until_settled",
 ]
 
@@ -100,17 +97,6 @@ def model_from(model: type[Any], params: Any, fields: dict[str, Any], what: str)
     if isinstance(params, model):
         return params
     return model.model_validate(params)
-
-
-def runs_module(entry: str) -> ModuleType:
-    """``bbnb.runs``, or a clear error if the batch layer is not available."""
-    try:
-        module = importlib.import_module("bbnb.runs")
-    except ImportError as error:
-        raise RuntimeError(
-            f"{entry} needs the batch layer bbnb.runs, which could not be imported: {error}"
-        ) from error
-    return module
 
 
 def recent_bound() -> datetime:

@@ -40,7 +40,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 from traitlets import Bool, Enum, Float, Int, Unicode, observe
 from traitlets.config.configurable import Configurable
 
-from bbnb._magic_plan import (
+from bbnb.magics._plan import (
     KINDS,
     LAST,
     BBRunError,
@@ -64,7 +64,7 @@ from bbnb._magic_plan import (
     summary_line,
     usage_error,
 )
-from bbnb._sync import private_loop
+from bbnb.wire._sync import private_loop
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -181,7 +181,7 @@ class BBMagic(Magics, Configurable):
         return self._client
 
     def _default_client(self) -> Any:
-        from bbnb._client import Client
+        from bbnb.client._client import Client
 
         try:
             return Client(base_url=self.base_url or None, poll_interval=self.poll_interval)

@@ -6,7 +6,7 @@
 
 A ``Pager`` knows the first query, the next query after a page, and the items
 of a page.  ``aiterate`` walks it with ``await``; ``iterate`` walks it from
-synchronous code through ``bbnb._sync.run_sync``, one page per call, so pages are
+synchronous code through ``bbnb.wire._sync.run_sync``, one page per call, so pages are
 fetched only as the caller consumes items.
 """
 
@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequen
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from bbnb._sync import run_sync
+from bbnb.wire._sync import run_sync
 
 __all__ = ["CursorPager", "OffsetPager", "Pager", "SincePager", "aiterate", "iterate"]
 

@@ -26,7 +26,6 @@ Browserbase itself is never on 127.0.0.1, so loopback means an emulator.
 
 from __future__ import annotations
 
-import importlib
 import ipaddress
 import logging
 import os
@@ -181,7 +180,7 @@ def resolve_config(
 
 def _embedded() -> ResolvedConfig:
     try:
-        embedded = importlib.import_module("bbnb.emulator").embedded
+        from bbnb.emulator import embedded
     except (ImportError, AttributeError) as error:
         raise ConfigurationError(
             f"no Browserbase API key is set and the bbnb emulator is unavailable ({error}).  "

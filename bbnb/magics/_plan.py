@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import UsageError
 from pydantic import BaseModel, ValidationError
 
-from bbnb._templating import NO_ROW, TemplateError, render, render_params
+from bbnb.magics._templating import NO_ROW, TemplateError, render, render_params
 from bbnb.models import (
     AgentBrowserSettings,
     AgentRunCreateParams,

@@ -6,9 +6,7 @@ from typing import TYPE_CHECKING, Any, get_args
 
 from pydantic import RootModel
 
-from bbnb._core import parse_model
-from bbnb._resources._common import check_choice, model_from
-from bbnb._sync import run_sync
+from bbnb.client._resources._common import check_choice, model_from
 from bbnb.models import (
     Session,
     SessionCreateParams,
@@ -16,9 +14,11 @@ from bbnb.models import (
     SessionReleaseParams,
     SessionStatus,
 )
+from bbnb.wire._http import parse_model
+from bbnb.wire._sync import run_sync
 
 if TYPE_CHECKING:
-    from bbnb._client import AsyncClient
+    from bbnb.client._client import AsyncClient
 
 __all__ = ["AsyncSessions", "Sessions"]
 

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from bbnb._sync import private_loop, run_sync, submit
+from bbnb.wire._sync import private_loop, run_sync, submit
 
 
 async def _answer(value: int) -> int:

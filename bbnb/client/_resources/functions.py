@@ -9,10 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
-from bbnb._pagination import OffsetPager, Query, aiterate, iterate
-from bbnb._resources._common import check_limit, recent_bound, runs_module, wait_until_settled
-from bbnb._sync import run_sync
-from bbnb._wait import PollPolicy
+from bbnb.client._resources._common import check_limit, recent_bound, wait_until_settled
 from bbnb.models import (
     Function,
     FunctionInvokeParams,
@@ -24,9 +21,13 @@ from bbnb.models import (
     ResponseModel,
     SessionCreateParams,
 )
+from bbnb.runs.submit import invoke_many, invoke_many_async
+from bbnb.wire._pagination import OffsetPager, Query, aiterate, iterate
+from bbnb.wire._polling import PollPolicy
+from bbnb.wire._sync import run_sync
 
 if TYPE_CHECKING:
-    from bbnb._client import AsyncClient, Client
+    from bbnb.client._client import AsyncClient, Client
 
 __all__ = [
     "AsyncFunctions",
@@ -265,8 +266,7 @@ class AsyncFunctions:
 
     async def invoke_many(self, *args: Any, **kwargs: Any) -> Any:
         """Many invocations at once; see ``bbnb.runs.invoke_many_async`` for the arguments."""
-        runs = runs_module("client.functions.invoke_many")
-        return await runs.invoke_many_async(self._client, *args, **kwargs)
+        return await invoke_many_async(self._client, *args, **kwargs)
 
 
 class Invocations:
@@ -380,5 +380,4 @@ class Functions:
 
     def invoke_many(self, *args: Any, **kwargs: Any) -> Any:
         """Many invocations at once; see ``bbnb.runs.invoke_many`` for the arguments."""
-        runs = runs_module("client.functions.invoke_many")
-        return runs.invoke_many(self._client, *args, **kwargs)
+        return invoke_many(self._client, *args, **kwargs)

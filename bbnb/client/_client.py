@@ -1,12 +1,12 @@
 """``AsyncClient`` (the implementation) and ``Client`` (the same surface, synchronous).
 
 ``Client`` owns an ``AsyncClient`` and runs each call on bbnb's private event loop
-(``bbnb._sync.run_sync``), so it works from scripts and from Jupyter cells alike,
+(``bbnb.wire._sync.run_sync``), so it works from scripts and from Jupyter cells alike,
 and any httpx async transport (``MockTransport``, the emulator's ASGI transport)
 serves both.  An ``AsyncClient`` used directly belongs to the loop that first
 uses it.
 
-Configuration is resolved by ``bbnb._config.resolve_config``: explicit arguments,
+Configuration is resolved by ``bbnb.client._config.resolve_config``: explicit arguments,
 then ``BROWSERBASE_API_KEY`` / ``BROWSERBASE_BASE_URL``, else the embedded
 emulator (with a notice that results are simulated).
 """
@@ -20,16 +20,16 @@ import httpx
 from pydantic import SecretStr
 
 from bbnb._clock import Clock, SystemClock
-from bbnb._config import resolve_config
-from bbnb._core import HTTPCore
 from bbnb._exceptions import ConfigurationError
-from bbnb._resources.agents import Agents, AsyncAgents
-from bbnb._resources.functions import AsyncFunctions, Functions
-from bbnb._resources.sessions import AsyncSessions, Sessions
-from bbnb._retry import RetryPolicy
-from bbnb._stats import RequestStats
-from bbnb._sync import run_sync
-from bbnb._wait import PollPolicy
+from bbnb.client._config import resolve_config
+from bbnb.client._resources.agents import Agents, AsyncAgents
+from bbnb.client._resources.functions import AsyncFunctions, Functions
+from bbnb.client._resources.sessions import AsyncSessions, Sessions
+from bbnb.wire._http import HTTPCore
+from bbnb.wire._polling import PollPolicy
+from bbnb.wire._retry import RetryPolicy
+from bbnb.wire._stats import RequestStats
+from bbnb.wire._sync import run_sync
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -37,7 +37,7 @@ __all__ = ["AsyncClient", "Client"]
 class AsyncClient:
     """The Browserbase API for ``await``-ing code.
 
-    ``api_key`` / ``base_url``: see ``bbnb._config`` (no key and no URL starts the
+    ``api_key`` / ``base_url``: see ``bbnb.client._config`` (no key and no URL starts the
     embedded emulator).  ``timeout`` is per HTTP request (seconds, or an
     ``httpx.Timeout``).  ``max_retries`` bounds retries of each request (creates
     are only retried when they provably never left this machine).  ``transport``

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bbnb._retry import RetryPolicy, parse_retry_after
+from bbnb.wire._retry import RetryPolicy, parse_retry_after
 
 
 @pytest.mark.parametrize(

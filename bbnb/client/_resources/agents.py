@@ -11,18 +11,14 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, get_args
 
-from bbnb._pagination import CursorPager, Query, SincePager, aiterate, iterate
-from bbnb._resources._common import (
+from bbnb.client._resources._common import (
     check_choice,
     check_limit,
     iso_time,
     model_from,
     recent_bound,
-    runs_module,
     wait_until_settled,
 )
-from bbnb._sync import run_sync
-from bbnb._wait import PollPolicy
 from bbnb.models import (
     Agent,
     AgentBrowserSettings,
@@ -38,9 +34,13 @@ from bbnb.models import (
     ResumeParams,
     RunStatus,
 )
+from bbnb.runs.submit import run_many, run_many_async
+from bbnb.wire._pagination import CursorPager, Query, SincePager, aiterate, iterate
+from bbnb.wire._polling import PollPolicy
+from bbnb.wire._sync import run_sync
 
 if TYPE_CHECKING:
-    from bbnb._client import AsyncClient, Client
+    from bbnb.client._client import AsyncClient, Client
 
 __all__ = ["Agents", "AsyncAgents", "AsyncRuns", "Runs"]
 
@@ -403,8 +403,7 @@ class AsyncAgents:
 
     async def run_many(self, *args: Any, **kwargs: Any) -> Any:
         """Many runs at once; see ``bbnb.runs.run_many_async`` for the arguments."""
-        runs = runs_module("client.agents.run_many")
-        return await runs.run_many_async(self._client, *args, **kwargs)
+        return await run_many_async(self._client, *args, **kwargs)
 
 
 class Runs:
@@ -620,5 +619,4 @@ class Agents:
 
     def run_many(self, *args: Any, **kwargs: Any) -> Any:
         """Many runs at once; see ``bbnb.runs.run_many`` for the arguments."""
-        runs = runs_module("client.agents.run_many")
-        return runs.run_many(self._client, *args, **kwargs)
+        return run_many(self._client, *args, **kwargs)

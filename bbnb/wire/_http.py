@@ -34,9 +34,9 @@ from bbnb._exceptions import (
     RateLimitError,
     status_error_class,
 )
-from bbnb._retry import NEVER_SENT_ERRORS, RequestKind, RetryPolicy, parse_retry_after
-from bbnb._stats import RequestStats
 from bbnb.models import ErrorBody
+from bbnb.wire._retry import NEVER_SENT_ERRORS, RequestKind, RetryPolicy, parse_retry_after
+from bbnb.wire._stats import RequestStats
 
 __all__ = ["HTTPCore", "user_agent"]
 
@@ -166,7 +166,7 @@ class HTTPCore:
         """Send one API call with retries; return the 2xx response or raise an ``APIError``.
 
         ``route`` is the template (``/v1/agents/runs/{run_id}``) used for counting;
-        ``kind`` decides what may be retried (see ``bbnb._retry``); ``find_hint``
+        ``kind`` decides what may be retried (see ``bbnb.wire._retry``); ``find_hint``
         tells the user how to find the object if a create's outcome is unknown.
         """
         if self._http.is_closed:
