@@ -6,12 +6,32 @@ parametrizes ``emulator_config`` (indirectly or by overriding the fixture).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bbnb import Client, ManualClock
 from bbnb.emulator import Emulator, EmulatorConfig, RunningEmulator, serve_in_thread
+from bbnb.models import reset_rule_warnings
+
+SEEDS = Path(__file__).parent / "seeds"
+
+
+@pytest.fixture(scope="session")
+def seed_bodies() -> dict[str, dict[str, Any]]:
+    """The example bodies of the reference pages in ``../shared/reference/seeds`` (by page name)."""
+    return {path.stem: json.loads(path.read_text()) for path in sorted(SEEDS.glob("*.json"))}
+
+
+@pytest.fixture
+def fresh_rule_warnings() -> Iterator[None]:
+    """Each ``ApiRuleWarning`` shows again in this test (they are shown once per process)."""
+    reset_rule_warnings()
+    yield
+    reset_rule_warnings()
 
 
 @pytest.fixture

@@ -79,11 +79,14 @@ class FunctionContext:
     params: dict[str, Any]
     logger: FunctionLogger = field(default_factory=FunctionLogger)
     seed: int = 0
+    #: What ``rng`` is seeded with besides the seed (the invocation id when empty): the
+    #: emulator passes a key that depends on the seed and order only, not on the id.
+    rng_key: str = ""
 
     @property
     def rng(self) -> random.Random:
-        """A random source seeded from the emulator seed and the invocation id."""
-        return random.Random(f"{self.seed}:{self.invocation_id}")
+        """A random source seeded from the emulator seed and the invocation's place."""
+        return random.Random(f"{self.seed}:{self.rng_key or self.invocation_id}")
 
 
 @dataclass

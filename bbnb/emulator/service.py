@@ -14,6 +14,7 @@ import inspect
 import json
 import random
 import traceback
+import uuid
 from typing import Any
 
 from bbnb._clock import Clock
@@ -40,6 +41,7 @@ from bbnb.emulator.stats import EmulatorStats
 from bbnb.emulator.storage import Store
 from bbnb.emulator.wire import ApiError, echo, iso, stable_uuid
 from bbnb.models import (
+    FUNCTION_TIMEOUT_RANGE,
     AgentCreateParams,
     AgentRunCreateParams,
     AgentUpdateParams,
@@ -67,6 +69,9 @@ class EmulatorService:
         self.stats = EmulatorStats()
         self.store = Store(self.config.db_path)
         self.project_id = stable_uuid(self.config.seed, "project")
+        #: Salts every id this instance hands out: two emulators (two kernels sharing a
+        #: journal) or one restarted never reuse an id.  Results depend on the seed only.
+        self.instance_salt = uuid.uuid4().hex
         self.functions: dict[str, FunctionSpec] = {}
         self._functions_by_name: dict[str, FunctionSpec] = {}
         self._versions: dict[str, FunctionSpec] = {}
@@ -101,6 +106,10 @@ class EmulatorService:
             f"Emulator(seed={self.config.seed}, speed={self.config.speed:g}, "
             f"runs={len(self.store.runs)}, clock={self.clock!r})"
         )
+
+    def new_id(self, kind: str, seq: int) -> str:
+        """A fresh id for the ``seq``-th object of ``kind``, unique to this instance."""
+        return stable_uuid(self.config.seed, kind, seq, self.instance_salt)
 
     def now(self) -> float:
         """The emulator's current time (epoch seconds)."""
@@ -153,7 +162,7 @@ class EmulatorService:
     ) -> SessionRecord:
         self.limiter.check(now)
         seq = self.store.seq("session")
-        session_id = stable_uuid(self.config.seed, "session", seq)
+        session_id = self.new_id("session", seq)
         settings = params.to_safe_dict() if params is not None else {}
         browser = params.browser_settings if params is not None else None
         session = SessionRecord(
@@ -236,7 +245,7 @@ class EmulatorService:
         now = self.now()
         seq = self.store.seq("agent")
         record = AgentRecord(
-            agent_id=stable_uuid(self.config.seed, "agent", seq),
+            agent_id=self.new_id("agent", seq),
             seq=seq,
             name=params.name,
             created=now,
@@ -283,7 +292,7 @@ class EmulatorService:
             has_schema=schema is not None,
         )
         seq = self.store.seq("run")
-        run_id = stable_uuid(self.config.seed, "run", seq)
+        run_id = self.new_id("run", seq)
         timeout = plan.pending_s + self.config.run_max_seconds / self.config.speed + 60
         session = self._new_session(now, timeout_s=timeout, owner="run", owner_id=run_id)
         variables = {
@@ -392,7 +401,7 @@ class EmulatorService:
         """
         if session_create_params is not None:
             SessionCreateParams.model_validate(
-                session_create_params, context={"target": "function"}
+                session_create_params, context={"target": "function", "rule_warnings": False}
             )
         spec = FunctionSpec.create(
             name,
@@ -438,10 +447,16 @@ class EmulatorService:
             spec.session_create_params or {},
             params.session_create_params.to_wire() if params.session_create_params else {},
         )
-        session_params = SessionCreateParams.model_validate(merged, context={"target": "function"})
+        session_params = SessionCreateParams.model_validate(
+            merged, context={"target": "function", "rule_warnings": False}
+        )
+        # A function runs at most 900 s, whatever longer timeout its session was given.
+        timeout = min(
+            session_params.timeout or FUNCTION_TIMEOUT_RANGE[1], FUNCTION_TIMEOUT_RANGE[1]
+        )
         now = self.now()
         seq = self.store.seq("invocation")
-        inv_id = stable_uuid(self.config.seed, "invocation", seq)
+        inv_id = self.new_id("invocation", seq)
         rng = random.Random(stable_uuid(self.config.seed, "invocation-plan", seq))
         user_params = params.params or {}
         try:
@@ -450,7 +465,7 @@ class EmulatorService:
             raise ApiError(400, f"params were rejected by the function: {str(exc)[:300]}") from None
         session = self._new_session(
             now,
-            timeout_s=session_params.timeout or 900,
+            timeout_s=timeout,
             owner="invocation",
             owner_id=inv_id,
             params=session_params,
@@ -464,7 +479,7 @@ class EmulatorService:
             created=now,
             pending_s=rng.uniform(*self.config.invocation_pending_seconds) / self.config.speed,
             duration_s=duration / self.config.speed,
-            timeout_s=float(session_params.timeout or 900),
+            timeout_s=float(timeout),
             params=params.params,
         )
         self.stats.invocations_created += 1
@@ -476,6 +491,7 @@ class EmulatorService:
             session=session_params.to_safe_dict(),
             params=user_params,
             seed=self.config.seed,
+            rng_key=stable_uuid(self.config.seed, "invocation", seq),
         )
         task = asyncio.ensure_future(self._run_handler(spec, inv, context))
         self._background.add(task)

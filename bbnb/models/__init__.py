@@ -9,6 +9,7 @@ response models (what Browserbase returns) keep unknown fields.  Every model has
 from __future__ import annotations
 
 from bbnb.models._base import RequestModel, ResponseModel, Secret, WireModel
+from bbnb.models._rules import ApiRuleWarning, reset_rule_warnings
 from bbnb.models.agents import (
     TERMINAL_RUN_STATUSES,
     Agent,
@@ -79,6 +80,7 @@ __all__ = [
     "AgentRunCreateParams",
     "AgentRunList",
     "AgentUpdateParams",
+    "ApiRuleWarning",
     "BrowserContext",
     "BrowserSettings",
     "BrowserbaseProxy",
@@ -119,5 +121,6 @@ __all__ = [
     "Variable",
     "Viewport",
     "WireModel",
+    "reset_rule_warnings",
     "result_schema_dict",
 ]

@@ -6,10 +6,10 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from bbnb.models._base import RequestModel, ResponseModel
-from bbnb.models.sessions import SessionCreateParams, function_rule_errors
+from bbnb.models.sessions import SessionCreateParams, check_function_rules
 
 __all__ = [
     "INVOCATION_PARAMS_LIMIT",
@@ -61,11 +61,11 @@ class FunctionInvokeParams(RequestModel):
 
     @field_validator("session_create_params")
     @classmethod
-    def _function_rules(cls, value: SessionCreateParams | None) -> SessionCreateParams | None:
+    def _function_rules(
+        cls, value: SessionCreateParams | None, info: ValidationInfo
+    ) -> SessionCreateParams | None:
         if value is not None:
-            errors = function_rule_errors(value)
-            if errors:
-                raise ValueError("; ".join(errors))
+            check_function_rules(value, info.context)
         return value
 
 

@@ -2,9 +2,10 @@
 
 ``SessionCreateParams`` serves two contexts.  Creating a session (``POST
 /v1/sessions``) allows a timeout of 60..21600 s.  A function invocation's
-``sessionCreateParams`` allows 60..900 s and forbids ``region``, ``keepAlive`` and
-``projectId``; validate with ``context={"target": "function"}`` or call
-``.for_function()``.
+``sessionCreateParams`` forbids ``region``, ``keepAlive`` and ``projectId``; its
+reference page accepts the same timeouts, and a timeout over 900 s (a function runs
+at most 15 minutes, says the Functions limits page) is sent with an ``ApiRuleWarning``.
+Validate with ``context={"target": "function"}`` or call ``.for_function()``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from bbnb.models._base import RequestModel, ResponseModel, Secret
+from bbnb.models._rules import warn_rule
 
 __all__ = [
     "FUNCTION_TIMEOUT_RANGE",
@@ -88,6 +90,7 @@ class BrowserSettings(RequestModel):
     size: BrowserSize | None = None
     enable_native_select_polyfill: bool | None = None
     enable_pdf_viewer: bool | None = None
+    headful: bool | None = None
     extensions: list[BrowserExtension] | None = None
     allowed_domains: list[str] | None = None
     ignore_certificate_errors: bool | None = None
@@ -105,27 +108,40 @@ class BrowserSettings(RequestModel):
 
 
 class Geolocation(RequestModel):
-    """Where a Browserbase proxy should exit: a 2-letter country, and for the US a state."""
+    """Where a Browserbase proxy should exit: a country code, and for the US a state.
 
-    country: str
-    state: str | None = None
+    The invoke reference types both as strings; the OpenAPI document asks for
+    2-letter codes and a state only with country US.  Other values are sent as
+    given, with an ``ApiRuleWarning``.
+    """
+
+    country: str = Field(min_length=1)
+    state: str | None = Field(default=None, min_length=1)
     city: str | None = Field(default=None, min_length=1)
 
     @field_validator("country", "state")
     @classmethod
     def _two_letters(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is not None and not _LETTERS2.match(value):
-            raise ValueError(
-                f"{info.field_name} must be a 2-letter code such as 'US' or 'NY', got {value!r}"
-            )
-        return value.upper() if value is not None else None
+        if value is None:
+            return None
+        if _LETTERS2.match(value):
+            return value.upper()
+        warn_rule(
+            f"proxy geolocation {info.field_name} {value!r} is not a 2-letter code such as "
+            "'US' or 'NY' (Browserbase's OpenAPI document asks for one); bbnb sends it as "
+            "given, and Browserbase may refuse it",
+            info.context,
+        )
+        return value
 
     @model_validator(mode="after")
-    def _state_only_in_us(self) -> Geolocation:
+    def _state_only_in_us(self, info: ValidationInfo) -> Geolocation:
         if self.state is not None and self.country != "US":
-            raise ValueError(
-                f"state is only allowed with country 'US' (got country {self.country!r}); "
-                "drop the state or use a city"
+            warn_rule(
+                f"proxy geolocation state {self.state!r} is set with country {self.country!r}; "
+                "Browserbase documents a state only with country 'US' (drop the state or use "
+                "a city); bbnb sends it as given",
+                info.context,
             )
         return self
 
@@ -177,19 +193,32 @@ class ProxySettings(RequestModel):
 
 def function_rule_errors(params: SessionCreateParams) -> list[str]:
     """What a function invocation does not allow in these session settings (empty if fine)."""
-    errors = [
+    return [
         f"{SessionCreateParams.model_fields[key].alias or key} is not allowed in a function invocation's "
         "sessionCreateParams (Functions run in us-west-2, without keepAlive, in the key's project)"
         for key in FUNCTION_FORBIDDEN_KEYS
         if getattr(params, key) is not None
     ]
+
+
+def warn_function_timeout(params: SessionCreateParams, context: Any = None) -> None:
+    """Warn (once) when a function's session timeout is longer than a function may run."""
     low, high = FUNCTION_TIMEOUT_RANGE
-    if params.timeout is not None and not low <= params.timeout <= high:
-        errors.append(
-            f"timeout must be between {low} and {high} seconds for a function invocation, "
-            f"got {params.timeout}"
+    if params.timeout is not None and params.timeout > high:
+        warn_rule(
+            f"sessionCreateParams.timeout={params.timeout} s: a function runs at most {high} s "
+            "(15 minutes, Browserbase's Functions limits page), so the invocation will end by "
+            f"then. bbnb sends the timeout as given; use {low}..{high} to silence this",
+            context,
         )
-    return errors
+
+
+def check_function_rules(params: SessionCreateParams, context: Any = None) -> None:
+    """Raise ``ValueError`` for what a function forbids; warn for what it merely limits."""
+    errors = function_rule_errors(params)
+    if errors:
+        raise ValueError("; ".join(errors))
+    warn_function_timeout(params, context)
 
 
 class SessionCreateParams(RequestModel):
@@ -211,9 +240,7 @@ class SessionCreateParams(RequestModel):
     def _target_rules(self, info: ValidationInfo) -> SessionCreateParams:
         context = info.context if isinstance(info.context, dict) else {}
         if context.get("target") == "function":
-            errors = function_rule_errors(self)
-            if errors:
-                raise ValueError("; ".join(errors))
+            check_function_rules(self, context)
         return self
 
     def for_function(self) -> SessionCreateParams:

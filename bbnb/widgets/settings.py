@@ -21,7 +21,6 @@ import ipywidgets as w
 from pydantic import BaseModel, ValidationError
 
 from bbnb.models import (
-    FUNCTION_TIMEOUT_RANGE,
     AgentBrowserSettings,
     SessionCreateParams,
 )
@@ -115,6 +114,7 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec(_bs("ignore_certificate_errors"), "Ignore cert errors", "tri", _BROWSER, advanced=True),
     _Spec(_bs("advanced_stealth"), "Advanced stealth", "tri", _BROWSER, advanced=True),
     _Spec(_bs("enable_pdf_viewer"), "PDF viewer", "tri", _BROWSER, advanced=True),
+    _Spec(_bs("headful"), "Headful", "tri", _BROWSER, advanced=True),
     _Spec(_bs("enable_native_select_polyfill"), "Select polyfill", "tri", _BROWSER, advanced=True),
     _Spec(
         _bs("extensions"),
@@ -229,8 +229,8 @@ class SessionSettings(w.VBox):  # type: ignore[misc]
     """Browser session settings as a form; ``.value`` is the validated model.
 
     ``target="session"`` builds a ``SessionCreateParams`` for ``POST /v1/sessions``;
-    ``"function"`` the same model under the function rules (timeout 60..900 s, no
-    region, keep-alive or project); ``"agent"`` an ``AgentBrowserSettings`` (context,
+    ``"function"`` the same model under the function rules (no region, keep-alive
+    or project; a timeout over 900 s warns); ``"agent"`` an ``AgentBrowserSettings`` (context,
     proxies, verified).
     """
 
@@ -298,10 +298,6 @@ class SessionSettings(w.VBox):  # type: ignore[misc]
                 continue
             if value is not None:
                 _put(body, key, value)
-        if self.target == "function" and "timeout" in body:
-            low, high = FUNCTION_TIMEOUT_RANGE
-            if not low <= body["timeout"] <= high:
-                errors[("timeout",)] = f"a function's session timeout must be {low}..{high} seconds"
         proxies, proxy_errors = self.proxies.read()
         errors.update({("proxies", *k): v for k, v in proxy_errors.items()})
         if proxies is not None:

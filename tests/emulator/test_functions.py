@@ -195,7 +195,7 @@ def test_version_invocations_listing(api: TestClient, clock: ManualClock, openap
     ("body", "needle"),
     [
         ({"params": {"blob": "x" * 70_000}}, "64 KB"),
-        ({"sessionCreateParams": {"timeout": 1000}}, "timeout"),
+        ({"sessionCreateParams": {"timeout": 59}}, "timeout"),
         ({"sessionCreateParams": {"region": "us-east-1"}}, "region"),
         ({"sessionCreateParams": {"keepAlive": True}}, "keepAlive"),
         ({"params": [1, 2]}, "params"),

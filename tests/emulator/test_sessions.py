@@ -69,7 +69,7 @@ def test_bad_session_bodies(api: TestClient) -> None:
         api.post("/v1/sessions", json={"region": "mars-1"}),
         api.post(
             "/v1/sessions",
-            json={"proxies": [{"type": "browserbase", "geolocation": {"country": "USA"}}]},
+            json={"proxies": [{"type": "browserbase", "geolocation": {"country": ""}}]},
         ),
         api.post("/v1/sessions/nope", json={"status": "REQUEST_RELEASE"}),
         api.get("/v1/sessions/nope"),

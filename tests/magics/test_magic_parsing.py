@@ -291,7 +291,7 @@ def test_settings_conversions() -> None:
             "agent runs accept only",
         ),
         ({"st": {"region": "us-east-1"}}, "%bb_run fn f --settings-var st", "region"),
-        ({"st": {"timeout": 5000}}, "%bb_run fn f --settings-var st", "between 60 and 900"),
+        ({"st": {"timeout": 30}}, "%bb_run fn f --settings-var st", "timeout"),
         ({"st": 42}, "%bb_run fn f --settings-var st", "expected SessionCreateParams"),
         (
             {"st": FakeSettingsWidget(None)},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from bbnb.models import (
     AgentCreateParams,
     AgentRunCreateParams,
+    ApiRuleWarning,
     FunctionInvokeParams,
     Geolocation,
     ResumeParams,
@@ -88,7 +90,7 @@ def test_session_params_round_trip(wire: dict[str, Any]) -> None:
         ({"proxies": []}, "proxies"),
         ({"proxies": [{"type": "socks"}]}, "proxies"),
         ({"proxies": [{"type": "external"}]}, "server"),
-        ({"proxies": [{"type": "browserbase", "geolocation": {"country": "USA"}}]}, "2-letter"),
+        ({"proxies": [{"type": "browserbase", "geolocation": {"country": ""}}]}, "country"),
         ({"browserSetings": {}}, "did you mean 'browserSettings'"),
         ({"browserSettings": {"blockAdz": True}}, "blockAds"),
     ],
@@ -104,7 +106,7 @@ def test_session_params_round_trip(wire: dict[str, Any]) -> None:
         "empty-proxy-list",
         "proxy-type",
         "external-without-server",
-        "country-3-letters",
+        "country-empty",
         "typo-top-level",
         "typo-nested",
     ],
@@ -125,22 +127,42 @@ def test_unknown_key_lists_allowed_keys() -> None:
     assert "resultSchema" in text and "pauseWhen" in text
 
 
-def test_state_requires_us() -> None:
-    """A proxy state is only allowed with country US; codes are upper-cased."""
-    assert Geolocation(country="us", state="ca").to_wire() == {"country": "US", "state": "CA"}
-    with pytest.raises(ValidationError, match="only allowed with country 'US'"):
-        Geolocation(country="DE", state="BY")
+@pytest.mark.parametrize(
+    ("geo", "wire", "needle"),
+    [
+        ({"country": "us", "state": "ca"}, {"country": "US", "state": "CA"}, None),
+        ({"country": "USA"}, {"country": "USA"}, "not a 2-letter code"),
+        ({"country": "DE", "state": "BY"}, {"country": "DE", "state": "BY"}, "only with country"),
+        (
+            {"country": "<string>", "city": "<string>", "state": "<string>"},
+            {"country": "<string>", "city": "<string>", "state": "<string>"},
+            "not a 2-letter code",
+        ),
+    ],
+    ids=["codes-upper-cased", "three-letters", "state-outside-us", "seed-placeholders"],
+)
+def test_geolocation_narrower_rules_warn(
+    fresh_rule_warnings: None, geo: dict[str, str], wire: dict[str, str], needle: str | None
+) -> None:
+    """2-letter codes and a US-only state are OpenAPI rules: warned about, sent as given."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert Geolocation.from_wire(geo).to_wire() == wire
+    messages = [str(w.message) for w in seen if issubclass(w.category, ApiRuleWarning)]
+    if needle is None:
+        assert messages == []
+    else:
+        assert any(needle in m for m in messages), messages
 
 
 @pytest.mark.parametrize(
     ("wire", "needle"),
     [
-        ({"timeout": 901}, "between 60 and 900"),
         ({"region": "us-east-1"}, "region is not allowed"),
         ({"keepAlive": True}, "keepAlive is not allowed"),
         ({"projectId": "p"}, "projectId is not allowed"),
     ],
-    ids=["timeout", "region", "keep-alive", "project-id"],
+    ids=["region", "keep-alive", "project-id"],
 )
 def test_function_rules(wire: dict[str, Any], needle: str) -> None:
     """A function invocation's session settings follow the function rules, in both entry points."""
@@ -151,6 +173,34 @@ def test_function_rules(wire: dict[str, Any], needle: str) -> None:
         SessionCreateParams.model_validate(wire, context={"target": "function"})
     with pytest.raises(ValidationError, match=needle):
         FunctionInvokeParams.from_wire({"sessionCreateParams": wire})
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda w: SessionCreateParams.from_wire(w).for_function(),
+        lambda w: SessionCreateParams.model_validate(w, context={"target": "function"}),
+        lambda w: FunctionInvokeParams.from_wire({"sessionCreateParams": w}),
+    ],
+    ids=["for-function", "context", "invoke-params"],
+)
+def test_function_timeout_over_900_warns_once(fresh_rule_warnings: None, build: Any) -> None:
+    """A function timeout over 900 s is accepted with one warning naming the 15-minute limit."""
+    with pytest.warns(ApiRuleWarning, match=r"timeout=10830 s: a function runs at most 900 s"):
+        build({"timeout": 10830})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        build({"timeout": 10830})  # the same warning is not repeated
+        build({"timeout": 900})
+
+
+def test_server_side_validation_does_not_warn(fresh_rule_warnings: None) -> None:
+    """The emulator's context (rule_warnings=False) accepts silently."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        FunctionInvokeParams.model_validate(
+            {"sessionCreateParams": {"timeout": 10830}}, context={"rule_warnings": False}
+        )
 
 
 def test_function_params_size_limit() -> None:

@@ -64,7 +64,7 @@ def test_secrets_absent_from_validation_errors() -> None:
     assert SENTINEL_VALUE not in str(exc2.value)
     with pytest.raises(ValidationError) as exc3:
         SessionCreateParams(
-            timeout=5000,
+            region="us-east-1",
             proxies=[{"type": "external", "server": "s", "password": SENTINEL_PASSWORD}],
         ).for_function()
     assert SENTINEL_PASSWORD not in str(exc3.value)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from bbnb.models import AgentBrowserSettings, SessionCreateParams
+from bbnb.models import AgentBrowserSettings, ApiRuleWarning, SessionCreateParams
 from bbnb.widgets import SessionSettings
 
 
@@ -91,7 +91,7 @@ INVALID = [
         "session", ("timeout",), "30", "greater than or equal to 60", id="timeout-too-small"
     ),
     pytest.param("session", ("timeout",), "abc", "whole number", id="timeout-not-a-number"),
-    pytest.param("function", ("timeout",), "1200", "60..900", id="function-timeout-range"),
+    pytest.param("function", ("timeout",), "59", "greater than or equal to 60", id="fn-timeout"),
     pytest.param(
         "session",
         ("browser_settings", "viewport", "width"),
@@ -191,17 +191,31 @@ def test_proxy_rules_build_the_expected_list() -> None:
     ]
 
 
-def test_proxy_errors_land_in_their_row() -> None:
-    """A bad country code is shown next to that row's country box."""
+def test_proxy_country_rule_is_a_warning(fresh_rule_warnings: None) -> None:
+    """A country that is not 2 letters is sent as typed, with an ApiRuleWarning, not an error."""
     form = SessionSettings()
     row = form.proxies.add_row()
-    row.texts[("geolocation", "country")].value = "USA"
-    assert "2-letter" in row.errors[("geolocation", "country")].value
-    row.texts[("geolocation", "country")].value = "DE"
+    with pytest.warns(ApiRuleWarning, match="not a 2-letter code"):
+        row.texts[("geolocation", "country")].value = "USA"
     assert row.errors[("geolocation", "country")].value == ""
+    row.texts[("geolocation", "country")].value = "de"
     assert form.value.to_wire()["proxies"] == [
         {"type": "browserbase", "geolocation": {"country": "DE"}}
     ]
+
+
+def test_seed_session_settings_fill_the_form(
+    fresh_rule_warnings: None, seed_bodies: dict[str, Any]
+) -> None:
+    """The invoke reference's sessionCreateParams (headful, timeout 10830) fill a function form."""
+    seed = seed_bodies["invoke-a-function"]["sessionCreateParams"]
+    form = SessionSettings("function")
+    with pytest.warns(ApiRuleWarning, match="at most 900 s"):
+        form.set_value(seed)
+    assert form.is_valid, form.errors
+    body = form.value.to_wire()
+    assert body["timeout"] == 10830 and body["browserSettings"]["headful"] is True
+    assert form.field("browser_settings", "headful").value is True
 
 
 def test_custom_proxies_need_a_rule() -> None:
