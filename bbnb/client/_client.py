@@ -25,6 +25,7 @@ from bbnb.client._config import resolve_config
 from bbnb.client._resources.agents import Agents, AsyncAgents
 from bbnb.client._resources.functions import AsyncFunctions, Functions
 from bbnb.client._resources.sessions import AsyncSessions, Sessions
+from bbnb.runs.journal import key_hash
 from bbnb.wire._http import HTTPCore
 from bbnb.wire._polling import PollPolicy
 from bbnb.wire._retry import RetryPolicy
@@ -117,6 +118,11 @@ class AsyncClient:
     def retry_policy(self) -> RetryPolicy:
         """The retry rules in force."""
         return self._core.retry
+
+    @property
+    def key_hash(self) -> str:
+        """A one-way fingerprint of the API key: the journal records it, never the key."""
+        return key_hash(self._config.api_key.get_secret_value())
 
     @property
     def is_closed(self) -> bool:
@@ -213,6 +219,11 @@ class Client:
     def retry_policy(self) -> RetryPolicy:
         """The retry rules in force."""
         return self._async.retry_policy
+
+    @property
+    def key_hash(self) -> str:
+        """A one-way fingerprint of the API key: the journal records it, never the key."""
+        return self._async.key_hash
 
     @property
     def is_closed(self) -> bool:

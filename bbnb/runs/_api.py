@@ -20,6 +20,7 @@ from bbnb.models import (
     Invocation,
     InvocationList,
 )
+from bbnb.wire._retry import report_rate_limits
 
 __all__ = ["RunsApi", "async_client_of"]
 
@@ -60,6 +61,12 @@ class RunsApi:
         url = getattr(self.client, "base_url", None)
         return str(url) if url is not None else None
 
+    @property
+    def key_hash(self) -> str | None:
+        """The fingerprint of the client's API key (``bbnb.runs.journal.key_hash``), if known."""
+        value = getattr(self.client, "key_hash", None)
+        return value if isinstance(value, str) else None
+
     @staticmethod
     def _total(stats: Any) -> int | None:
         total = getattr(stats, "total", None)
@@ -98,7 +105,8 @@ class RunsApi:
         """``POST /v1/agents/runs`` (never resent by the client on an ambiguous failure)."""
         self.requests += 1
         self.creates += 1
-        run: AgentRun = await self.client.agents.runs.create(params=body)
+        with report_rate_limits():  # the batch paces itself on a 429
+            run: AgentRun = await self.client.agents.runs.create(params=body)
         return run
 
     async def retrieve_run(self, run_id: str) -> AgentRun:
@@ -129,11 +137,12 @@ class RunsApi:
         """``POST /v1/functions/{id}/invoke`` (never resent on an ambiguous failure)."""
         self.requests += 1
         self.creates += 1
-        inv: Invocation = await self.client.functions.invoke(
-            function_id,
-            params=body.params,
-            session_create_params=body.session_create_params,
-        )
+        with report_rate_limits():  # the batch paces itself on a 429
+            inv: Invocation = await self.client.functions.invoke(
+                function_id,
+                params=body.params,
+                session_create_params=body.session_create_params,
+            )
         return inv
 
     async def retrieve_invocation(self, invocation_id: str) -> Invocation:

@@ -209,6 +209,7 @@ class BatchRunner:
                 total=len(self.jobs),
                 function_id=self.function_id,
                 base_url=self.api.base_url,
+                key_hash=self.api.key_hash,
                 options=self.options,
             )
             self.journal.record_queued(

@@ -24,15 +24,27 @@ reports it (or takes the values again through ``attach(..., variables=...)``).
 Each write is its own transaction; the database is in WAL mode with a busy timeout,
 so several processes (two kernels, a kernel and ``bbnb``'s CLI) may share the file,
 and a process killed at any instant leaves a consistent journal behind.
+
+Each batch records the server it ran on: its base URL and a hash of the API key
+(``key_hash``; never the key), so that ``attach`` asks only that server about its runs.
+
+A file at the journal path that is not a bbnb journal (damaged, or someone else's
+database), or one written by a newer bbnb (``PRAGMA user_version`` above
+``SCHEMA_VERSION``), is moved aside with its bytes kept, a ``JournalWarning`` says
+so in one line naming both files, and a fresh journal starts.  A journal that cannot
+be written (a read-only folder) raises ``JournalUnavailableError``; batches then
+warn and run without one (``open_journal``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
 import threading
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,7 +54,34 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["BatchRecord", "Journal", "RunRecord", "default_journal_path"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "BatchRecord",
+    "Journal",
+    "JournalUnavailableError",
+    "JournalWarning",
+    "RunRecord",
+    "default_journal_path",
+    "key_hash",
+]
+
+SCHEMA_VERSION = 2
+"""1: batches and runs; 2: batches.key_hash (which key's server a batch ran on)."""
+_TABLES = frozenset({"batches", "runs"})
+
+
+class JournalWarning(UserWarning):
+    """The journal file had to be replaced (and was kept aside), or cannot be used."""
+
+
+class JournalUnavailableError(OSError):
+    """The journal cannot be opened or written (e.g. its folder is read-only)."""
+
+
+def key_hash(api_key: str) -> str:
+    """A short, one-way fingerprint of an API key: tells servers' keys apart, reveals nothing."""
+    return hashlib.sha256(f"bbnb-journal:{api_key}".encode()).hexdigest()[:16]
+
 
 RunState = Literal["queued", "submitting", "created", "done", "rejected", "abandoned"]
 """``queued``: known input, no POST ever sent.  ``submitting``: POST maybe sent.
@@ -56,6 +95,7 @@ CREATE TABLE IF NOT EXISTS batches (
     kind         TEXT NOT NULL,
     function_id  TEXT,
     base_url     TEXT,
+    key_hash     TEXT,
     state        TEXT NOT NULL,
     total        INTEGER NOT NULL,
     options      TEXT NOT NULL,
@@ -129,6 +169,7 @@ class BatchRecord:
     kind: str
     function_id: str | None
     base_url: str | None
+    key_hash: str | None
     state: str
     total: int
     options: dict[str, Any]
@@ -161,21 +202,106 @@ class RunRecord:
     ended_at: float | None
 
 
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("PRAGMA busy_timeout=30000")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _problem(conn: sqlite3.Connection) -> str | None:
+    """Why this database is not a journal this bbnb can use (None if it is)."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        return (
+            f"it was written by a newer bbnb (journal schema {version}; this bbnb reads "
+            f"up to {SCHEMA_VERSION})"
+        )
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if tables and not tables >= _TABLES:
+        return f"it is an SQLite database of something else (tables: {', '.join(sorted(tables))})"
+    for table in sorted(_TABLES & tables):  # reads each table's root page: cheap, finds damage
+        conn.execute(f"SELECT * FROM {table} LIMIT 1").fetchall()
+    return None
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """WAL mode, the tables, and any column an older journal lacks (the file is ours)."""
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.executescript(_SCHEMA)
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(batches)")}
+    if "key_hash" not in columns:
+        conn.execute("ALTER TABLE batches ADD COLUMN key_hash TEXT")
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
+def _move_aside(path: Path, tag: str) -> Path:
+    """Rename the file (and its -wal/-shm companions) to ``<name>.<tag>-<time>``; return it."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.{tag}-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.{tag}-{stamp}-{n}")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{path}{suffix}")
+        if source.exists():
+            source.replace(Path(f"{target}{suffix}"))
+    return target
+
+
 class Journal:
     """The SQLite journal of batches and runs (see the module docstring)."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path is not None else default_journal_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(
-            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = self._open()
+        except (OSError, sqlite3.OperationalError) as error:
+            raise JournalUnavailableError(
+                f"cannot write the bbnb journal {self.path} ({error}); set BBNB_HOME to a "
+                "writable folder"
+            ) from None
+
+    def _open(self) -> sqlite3.Connection:
+        """Connect, setting aside a file that is not a usable journal (see the docstring)."""
+        try:
+            conn = _connect(self.path)
+            problem = _problem(conn)
+        except sqlite3.DatabaseError as error:
+            if isinstance(error, sqlite3.OperationalError):
+                raise
+            conn, problem = None, f"it is not an SQLite database ({error})"
+        if problem is None:
+            assert conn is not None
+            try:
+                with self._lock:
+                    _migrate(conn)
+                return conn
+            except sqlite3.DatabaseError as error:
+                conn.close()
+                if isinstance(error, sqlite3.OperationalError):
+                    raise
+                problem = f"it is damaged ({error})"
+        elif conn is not None:
+            conn.close()
+        kept = _move_aside(self.path, "newer" if "newer bbnb" in problem else "damaged")
+        warnings.warn(
+            f"bbnb: the journal {self.path} could not be used: {problem}. Moved it to "
+            f"{kept} (its bytes are kept) and started a fresh journal.",
+            JournalWarning,
+            stacklevel=3,
         )
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA busy_timeout=30000")
+        conn = _connect(self.path)
         with self._lock:
-            self._conn.executescript(_SCHEMA)
+            _migrate(conn)
+        return conn
 
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
@@ -220,17 +346,20 @@ class Journal:
         function_id: str | None = None,
         base_url: str | None = None,
         options: dict[str, Any] | None = None,
+        key_hash: str | None = None,
     ) -> None:
-        """Record a new batch in state ``running``."""
+        """Record a new batch in state ``running``, on the server ``base_url``/``key_hash``."""
         now = time.time()
         with self._write() as cur:
             cur.execute(
-                "INSERT INTO batches VALUES (?,?,?,?,?,?,?,?,?)",
+                """INSERT INTO batches (batch_id, kind, function_id, base_url, key_hash, state,
+                       total, options, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)""",
                 (
                     batch_id,
                     kind,
                     function_id,
                     base_url,
+                    key_hash,
                     "running",
                     total,
                     json.dumps(options or {}, default=str),
@@ -483,6 +612,7 @@ def _batch_record(r: sqlite3.Row) -> BatchRecord:
         kind=r["kind"],
         function_id=r["function_id"],
         base_url=r["base_url"],
+        key_hash=r["key_hash"],
         state=r["state"],
         total=r["total"],
         options=json.loads(r["options"]),

@@ -22,6 +22,7 @@ import asyncio
 import concurrent.futures
 import os
 import threading
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -36,7 +37,7 @@ from bbnb.runs._inputs import (
 from bbnb.runs._job import Job
 from bbnb.runs._runner import BatchRunner
 from bbnb.runs.batch import Batch
-from bbnb.runs.journal import Journal
+from bbnb.runs.journal import Journal, JournalUnavailableError, JournalWarning
 from bbnb.runs.progress import ProgressReporter, make_progress
 
 __all__ = [
@@ -82,14 +83,25 @@ def default_concurrency() -> int:
 
 
 def open_journal(journal: bool | str | os.PathLike[str] | Journal | None) -> Journal | None:
-    """A ``Journal`` for ``journal=`` (True: the default file; False/None: no journal)."""
+    """A ``Journal`` for ``journal=`` (True: the default file; False/None: no journal).
+
+    A journal that cannot be written is not a reason to refuse work: one
+    ``JournalWarning`` line says so, and the batch runs without one.
+    """
     if journal is None or journal is False:
         return None
-    if journal is True:
-        return Journal()
     if isinstance(journal, Journal):
         return journal
-    return Journal(journal)
+    try:
+        return Journal() if journal is True else Journal(journal)
+    except JournalUnavailableError as error:
+        warnings.warn(
+            f"bbnb: {error}. This batch runs without a journal: it works, but a kernel "
+            "restart cannot re-attach to it.",
+            JournalWarning,
+            stacklevel=3,
+        )
+        return None
 
 
 def _runner(

@@ -35,7 +35,13 @@ from bbnb._exceptions import (
     status_error_class,
 )
 from bbnb.models import ErrorBody
-from bbnb.wire._retry import NEVER_SENT_ERRORS, RequestKind, RetryPolicy, parse_retry_after
+from bbnb.wire._retry import (
+    NEVER_SENT_ERRORS,
+    RequestKind,
+    RetryPolicy,
+    parse_retry_after,
+    reports_rate_limits,
+)
 from bbnb.wire._stats import RequestStats
 
 __all__ = ["HTTPCore", "user_agent"]
@@ -92,6 +98,15 @@ def _parse_error_body(response: httpx.Response) -> tuple[ErrorBody | None, str]:
         except ValidationError:
             return None, text
     return None, text
+
+
+class _RateLimitWait:
+    """How often one create was answered 429, how long bbnb waited, and why it stopped."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+        self.waited = 0.0
+        self.note = ""
 
 
 class HTTPCore:
@@ -177,6 +192,7 @@ class HTTPCore:
             )
         path = _path(route, path_params or {})
         retries = 0
+        limited = _RateLimitWait()
         while True:
             request = self._build(method, path, params, body)
             sent_at = datetime.now(UTC)
@@ -205,6 +221,10 @@ class HTTPCore:
             )
             if response.is_success:
                 return response
+            if kind == "create" and response.status_code == 429:
+                if await self._wait_out_rate_limit(method, path, limited, response):
+                    continue
+                raise self._status_error(response, method, path, kind, find_hint, limited.note)
             if retries < self.retry.max_retries and self.retry.should_retry_status(
                 kind, response.status_code
             ):
@@ -234,6 +254,35 @@ class HTTPCore:
         )
         await self.clock.sleep(delay)
 
+    async def _wait_out_rate_limit(
+        self, method: str, path: str, limited: _RateLimitWait, response: httpx.Response
+    ) -> bool:
+        """Sleep before resending a create answered 429; False once the wait budget is spent."""
+        limited.attempts += 1
+        budget = self.retry.rate_limit_wait
+        if reports_rate_limits():
+            return False
+        delay = self.retry.rate_limit_delay(limited.attempts - 1, response)
+        if limited.waited + delay > budget:
+            tries = f"{limited.attempts} attempt" + ("s" if limited.attempts != 1 else "")
+            limited.note = (
+                f".  Nothing was created.  bbnb tried {tries} and waited "
+                f"{limited.waited:.1f} s in all; waiting {delay:.1f} s more would pass "
+                f"RetryPolicy(rate_limit_wait={budget:g}).  Try again later, create fewer at "
+                "once, or raise rate_limit_wait"
+            )
+            return False
+        self.stats.record_retry()
+        logger.info(
+            "%s %s was rate-limited (429; nothing created); resending in %.2f s",
+            method,
+            path,
+            delay,
+        )
+        await self.clock.sleep(delay)
+        limited.waited += delay
+        return True
+
     def _status_error(
         self,
         response: httpx.Response,
@@ -241,6 +290,7 @@ class HTTPCore:
         path: str,
         kind: RequestKind,
         find_hint: str,
+        note: str = "",
     ) -> APIStatusError:
         body, text = _parse_error_body(response)
         reason = body.error if body is not None else response.reason_phrase
@@ -249,7 +299,7 @@ class HTTPCore:
         else:
             snippet = " ".join(text.split())[:_TEXT_SNIPPET]
             detail = snippet or "(no message)"
-        message = f"{response.status_code} {reason}: {detail} ({method} {path})"
+        message = f"{response.status_code} {reason}: {detail} ({method} {path}){note}"
         if kind == "create" and response.status_code >= 500:
             message += (
                 ".  The server failed while handling a create; bbnb did not resend it. " + find_hint

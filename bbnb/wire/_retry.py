@@ -5,9 +5,14 @@ The rules (DESIGN.md, "Never create a run twice"):
 * **Reads** (GET, and idempotent PATCH/DELETE) and **actions** (stop, resume,
   session release) are retried on connection errors, timeouts, 408, 429 and 5xx.
 * **Creates** (run create, function invoke, session/agent create) are retried only
-  when the request provably never reached the server: the connection could not be
-  opened (``httpx.ConnectError``, ``ConnectTimeout``) or no pooled connection was
-  free (``PoolTimeout``).  Every other failure after sending is reported, not resent.
+  when the request provably created nothing: the connection could not be opened
+  (``httpx.ConnectError``, ``ConnectTimeout``), no pooled connection was free
+  (``PoolTimeout``), or the server answered **429** (a refusal: nothing was made).
+  429s are retried honouring the server's hint, with backoff, until the next wait
+  would pass ``rate_limit_wait`` seconds in all; then ``RateLimitError`` says how
+  long bbnb waited.  Every other failure after sending is reported, not resent.
+  Batches pace themselves (``bbnb.runs.limits``), so they run their creates inside
+  ``report_rate_limits()``, where a 429 is raised at once.
 * **409 is never retried**: it is the server's answer about the object's state.
 
 The delay honours ``retry-after-ms`` / ``retry-after`` (seconds or an HTTP date)
@@ -20,7 +25,9 @@ from __future__ import annotations
 import email.utils
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -30,6 +37,7 @@ __all__ = [
     "RequestKind",
     "RetryPolicy",
     "parse_retry_after",
+    "report_rate_limits",
 ]
 
 #: read: safe to repeat; action: stop/resume/release, repeatable; create: never duplicated.
@@ -42,6 +50,28 @@ NEVER_SENT_ERRORS: tuple[type[httpx.TransportError], ...] = (
     httpx.ConnectTimeout,
     httpx.PoolTimeout,
 )
+
+
+_report_rate_limits: ContextVar[bool] = ContextVar("bbnb_report_rate_limits", default=False)
+
+
+@contextmanager
+def report_rate_limits() -> Iterator[None]:
+    """Inside this block a create answered 429 raises ``RateLimitError`` at once.
+
+    For callers that pace creates themselves (a batch halves its concurrency and
+    pauses on a 429); everyone else gets the bounded retry of ``RetryPolicy``.
+    """
+    token = _report_rate_limits.set(True)
+    try:
+        yield
+    finally:
+        _report_rate_limits.reset(token)
+
+
+def reports_rate_limits() -> bool:
+    """True inside ``report_rate_limits()``."""
+    return _report_rate_limits.get()
 
 
 def parse_retry_after(headers: httpx.Headers, *, wall_now: float | None = None) -> float | None:
@@ -76,11 +106,18 @@ class RetryPolicy:
     max_delay: float = 8.0
     jitter: float = 0.25
     max_retry_after: float = 60.0
+    #: Longest total wait (s) for one create answered 429 again and again; 0 never retries.
+    rate_limit_wait: float = 60.0
     random: Callable[[], float] = field(default=random.random, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {self.max_retries!r}")
+        if not self.rate_limit_wait >= 0:
+            raise ValueError(
+                f"rate_limit_wait must be >= 0 seconds (0 turns the 429 retry of creates off), "
+                f"got {self.rate_limit_wait!r}"
+            )
         if not 0.0 <= self.jitter <= 1.0:
             raise ValueError(f"jitter must be within 0..1, got {self.jitter!r}")
 
@@ -95,6 +132,13 @@ class RetryPolicy:
             hint = parse_retry_after(response.headers)
             if hint is not None and 0 < hint <= self.max_retry_after:
                 return hint
+        return self.backoff(retries_taken)
+
+    def rate_limit_delay(self, retries_taken: int, response: httpx.Response) -> float:
+        """Seconds to wait before resending a create answered 429: the hint, else backoff."""
+        hint = parse_retry_after(response.headers)
+        if hint is not None and hint > 0:
+            return hint
         return self.backoff(retries_taken)
 
     def should_retry_status(self, kind: RequestKind, status_code: int) -> bool:
