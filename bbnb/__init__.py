@@ -31,6 +31,7 @@ from bbnb._exceptions import (
     RunFailedError,
     RunStoppedError,
     RunTimedOutError,
+    RunUnavailableError,
     UnprocessableEntityError,
     WaitTimeoutError,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "RunFailedError",
     "RunStoppedError",
     "RunTimedOutError",
+    "RunUnavailableError",
     "SessionCreateParams",
     "SystemClock",
     "UnprocessableEntityError",

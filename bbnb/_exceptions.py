@@ -26,7 +26,9 @@
      │    ├── RunFailedError           FAILED
      │    ├── RunTimedOutError         TIMED_OUT (or an invocation FAILED by TIMED_OUT)
      │    └── RunStoppedError          STOPPED
-     └── WaitTimeoutError              wait() hit its deadline (.last_seen)
+     ├── WaitTimeoutError              wait() hit its deadline (.last_seen)
+     └── RunUnavailableError           attach(): the run is unfinished and its server
+                                       is gone, or is not the client's server
 
 No message built here ever contains the API key: messages are made from the
 method, the path, the status and the server's error body only.
@@ -63,6 +65,7 @@ __all__ = [
     "RunFailedError",
     "RunStoppedError",
     "RunTimedOutError",
+    "RunUnavailableError",
     "UnprocessableEntityError",
     "WaitTimeoutError",
     "raise_for_run",
@@ -298,3 +301,11 @@ def raise_for_run(run: AgentRun | Invocation) -> None:
         message = getattr(cause, "message", None)
         detail = f": {code}" + (f": {message}" if message else "")
     raise cls(f"{label} ended {status}{detail}", run=run, cause=cause)
+
+
+class RunUnavailableError(BBNBError, LookupError):
+    """``attach`` cannot answer: an unfinished run whose server is gone, or is another.
+
+    bbnb never asks one server about another's run.  The message names the server the
+    run belongs to and what can be done.
+    """

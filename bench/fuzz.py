@@ -17,6 +17,12 @@ Targets (each a hypothesis strategy driven for ``--examples`` inputs):
   mangled paths, ids, query strings, raw and JSON bodies.  The emulator serves no
   OpenAPI document (checked: ``GET /openapi.json`` is a 404), so schemathesis does
   not apply; hypothesis generates the requests.
+* ``seeds``    - the example bodies of Browserbase's reference pages (``tests/seeds``:
+  invoke a function, run an agent) as they are, and every single-field mutation of
+  them (each key removed, renamed, or its value replaced by another type, an
+  out-of-range number, a nasty string...), through the models, the client and the
+  emulator's HTTP API.  The unmutated bodies must be accepted everywhere.
+  ``--examples`` caps the mutations tried (an evenly spread, seeded sample).
 
 A *crash* is anything but a documented outcome: ``pydantic.ValidationError``,
 ``ValueError``, a ``bbnb.BBNBError`` subclass (an API error must be a 4xx),
@@ -27,6 +33,7 @@ HTTP 4xx.  Usage: ``python bench/fuzz.py [--examples 300] [--seed 1] [--target m
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import json
 import os
@@ -693,12 +700,150 @@ def fuzz_http(tally: Tally, examples: int, rng_seed: int) -> None:
         emu.close()
 
 
+# -- the reference pages' own bodies and their single-field mutations --------------------
+
+SEEDS = Path(__file__).resolve().parents[1] / "tests" / "seeds"
+_MISSING = object()
+REPLACEMENTS: list[Any] = [
+    None,
+    "",
+    "<string>",
+    "x" * 5000,
+    "\x00\ud800",
+    0,
+    -1,
+    59,
+    21_601,
+    2**70,
+    1.5,
+    True,
+    [],
+    [None],
+    {},
+    {"stray": 1},
+]
+
+
+def seed_bodies() -> dict[str, dict[str, Any]]:
+    """The ``--data`` bodies of the reference pages, by page name."""
+    return {p.stem: json.loads(p.read_text()) for p in sorted(SEEDS.glob("*.json"))}
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key path in ``value`` (dict keys and list positions), parents before children."""
+    out: list[tuple[Any, ...]] = []
+    items: list[tuple[Any, Any]] = []
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    for key, child in items:
+        out.append((*prefix, key))
+        out.extend(_paths(child, (*prefix, key)))
+    return out
+
+
+def _mutated(body: dict[str, Any], path: tuple[Any, ...], how: str, new: Any) -> dict[str, Any]:
+    copy = json.loads(json.dumps(body))
+    parent = copy
+    for key in path[:-1]:
+        parent = parent[key]
+    last = path[-1]
+    if how == "drop":
+        del parent[last]
+    elif how == "rename":
+        parent[f"{last}_"] = parent.pop(last)
+    else:
+        parent[last] = new
+    return copy
+
+
+def seed_mutations() -> list[tuple[str, str, dict[str, Any]]]:
+    """``(page, label, body)``: each page's body, then every single-field mutation of it."""
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    for page, body in seed_bodies().items():
+        out.append((page, "as published", body))
+        for path in _paths(body):
+            where = "/".join(map(str, path))
+            if isinstance(path[-1], str):
+                out.append((page, f"drop {where}", _mutated(body, path, "drop", None)))
+                out.append((page, f"rename {where}", _mutated(body, path, "rename", None)))
+            for new in REPLACEMENTS:
+                label = f"{where} = {json.dumps(new)[:40]}"
+                out.append((page, label, _mutated(body, path, "set", new)))
+    return out
+
+
+def fuzz_seeds(tally: Tally, examples: int, rng_seed: int) -> None:
+    import random
+    import warnings
+
+    from starlette.testclient import TestClient
+
+    emu, client, clock = emulator_client(rng_seed)
+    api = TestClient(emu.app, raise_server_exceptions=False)
+    key = {"X-BB-API-Key": emu.config.api_key}
+    agent_id = client.agents.create(name="seed agent").agent_id
+    every = seed_mutations()
+    published = [m for m in every if m[1] == "as published"]
+    mutations = [m for m in every if m[1] != "as published"]
+    random.Random(rng_seed).shuffle(mutations)
+    chosen = published + mutations[: max(examples - len(published), 0)]
+
+    def send(page: str, body: dict[str, Any]) -> Any:
+        if page == "run-an-agent":
+            return client.agents.runs.create(params=body)
+        return client.functions.invoke("echo", body.get("params"), body.get("sessionCreateParams"))
+
+    def post(page: str, body: dict[str, Any]) -> Any:
+        url = "/v1/agents/runs" if page == "run-an-agent" else "/v1/functions/echo/invoke"
+        return api.post(url, content=json.dumps(body).encode(), headers=key)
+
+    model = {"run-an-agent": models.AgentRunCreateParams}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", models.ApiRuleWarning)
+            for page, label, body in chosen:
+                if page == "run-an-agent" and body.get("agentId") == "<string>":
+                    body = {**body, "agentId": agent_id}  # a real agent: test the body, not a 404
+                what = f"{page}: {label}"
+                cls = model.get(page, models.FunctionInvokeParams)
+                before = tally.crashes
+                attempt(tally, f"{what} (model)", functools.partial(cls.from_wire, body))
+                attempt(tally, f"{what} (client)", functools.partial(send, page, body))
+                tally.tried += 1
+                response = post(page, body)
+                if response.status_code >= 500:
+                    tally.crash(
+                        f"{what} (http) -> HTTP {response.status_code} {response.text[:200]}"
+                    )
+                elif response.status_code >= 400:
+                    if {"statusCode", "error", "message"} > set(response.json()):
+                        tally.crash(
+                            f"{what} (http) -> HTTP {response.status_code} without an error body"
+                        )
+                else:
+                    tally.ok += 1
+                if label == "as published" and (
+                    tally.crashes > before or response.status_code >= 400
+                ):
+                    tally.crash(
+                        f"{what} was refused ({response.status_code}): {response.text[:200]}"
+                    )
+                clock.advance(30)
+    finally:
+        api.close()
+        client.close()
+        emu.close()
+
+
 TARGETS: dict[str, Callable[[Tally, int, int], None]] = {
     "models": fuzz_models,
     "client": fuzz_client,
     "magics": fuzz_magics,
     "widgets": fuzz_widgets,
     "http": fuzz_http,
+    "seeds": fuzz_seeds,
 }
 
 

@@ -316,7 +316,7 @@ class BBMagic(Magics, Configurable):
                     target, client=self.client(), progress=progress, on_interrupt=on_interrupt
                 )
             )
-        except KeyError as error:
+        except LookupError as error:  # unknown id (KeyError), or RunUnavailableError
             raise usage_error(str(error.args[0]) if error.args else str(error)) from None
         except KeyboardInterrupt as interrupt:
             partial = getattr(interrupt, "batch", None)

@@ -18,15 +18,25 @@ still missing a value is reported in the batch as not submitted, with the names 
 needs, rather than sent with a mask in place of the secret.
 
 ``attach(run_id)`` waits for that one run (or invocation) and returns it.
+
+The journal answers whatever it can without the network: a run it holds finished is
+returned as recorded, and a batch whose every input is settled is rebuilt from it
+(no client is made, so no emulator starts).  Anything else is asked of the server the
+batch ran on (its base URL and key hash are in the journal), and only of that one:
+a client that talks to another server, or a server that is gone or no longer knows
+the run, gives one ``RunUnavailableError`` line saying so and what can be done.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
+from bbnb._exceptions import APIConnectionError, NotFoundError, RunUnavailableError
 from bbnb.models import (
     AgentRun,
     AgentRunCreateParams,
@@ -38,8 +48,8 @@ from bbnb.runs._inputs import PreparedInput
 from bbnb.runs._job import Job
 from bbnb.runs._runner import BatchRunner
 from bbnb.runs._secrets import fill_variables
-from bbnb.runs.batch import Batch
-from bbnb.runs.journal import Journal, RunRecord
+from bbnb.runs.batch import Batch, BatchItem, BatchStats
+from bbnb.runs.journal import BatchRecord, Journal, RunRecord
 from bbnb.runs.progress import ProgressReporter, make_progress
 from bbnb.runs.submit import _remember, default_concurrency, drive_sync, open_journal
 
@@ -86,16 +96,25 @@ def attach(
     on_interrupt: str = "stop",
 ) -> Batch | AgentRun | Invocation:
     """Re-attach to a batch (or one run) recorded in the journal; see the module docstring."""
-    client = client if client is not None else _default_client()
     opened = _open(journal)
     record = opened.batch(batch_or_run_id)
     if record is None:
         row = opened.find_run(batch_or_run_id)
         if row is None:
             raise _unknown(batch_or_run_id, opened)
+        finished = _finished(row)
+        if finished is not None:
+            return finished
+        client = client if client is not None else _default_client()
+        _check_server(client, opened.batch(row.batch_id), row.remote_id or batch_or_run_id)
         from bbnb.wire._sync import run_sync
 
-        return run_sync(_wait_one(client, row))
+        return run_sync(_wait_one(client, row, opened.batch(row.batch_id)))
+    settled = _settled_batch(opened, record)
+    if settled is not None:
+        return settled
+    client = client if client is not None else _default_client()
+    _check_server(client, record, batch_or_run_id)
     runner = _build(
         client,
         opened,
@@ -121,11 +140,20 @@ async def attach_async(
 ) -> Batch | AgentRun | Invocation:
     """``attach`` for ``await``-ing code (with an ``AsyncClient``)."""
     opened = _open(journal)
-    if opened.batch(batch_or_run_id) is None:
+    record = opened.batch(batch_or_run_id)
+    if record is None:
         row = opened.find_run(batch_or_run_id)
         if row is None:
             raise _unknown(batch_or_run_id, opened)
-        return await _wait_one(client, row)
+        finished = _finished(row)
+        if finished is not None:
+            return finished
+        _check_server(client, opened.batch(row.batch_id), row.remote_id or batch_or_run_id)
+        return await _wait_one(client, row, opened.batch(row.batch_id))
+    settled = _settled_batch(opened, record)
+    if settled is not None:
+        return settled
+    _check_server(client, record, batch_or_run_id)
     runner = _build(
         client,
         opened,
@@ -155,14 +183,118 @@ def _unknown(ident: str, journal: Journal) -> KeyError:
     )
 
 
-async def _wait_one(client: Any, row: RunRecord) -> AgentRun | Invocation:
+def _finished(row: RunRecord) -> AgentRun | Invocation | None:
+    """The run as the journal recorded it at its end (None if it had not ended)."""
+    if row.state == "done" and row.run is not None:
+        return _model(row.kind, row.run)
+    return None
+
+
+def _settled_batch(journal: Journal, record: BatchRecord) -> Batch | None:
+    """The batch rebuilt from the journal alone, when every input has its final answer."""
+    rows = journal.runs(record.batch_id)
+    if any(row.state not in ("done", "rejected", "abandoned") for row in rows):
+        return None
+    if any(row.state == "done" and row.run is None for row in rows):
+        return None
+    items = [
+        BatchItem(
+            index=row.idx,
+            key=row.key,
+            input=_input_of(row),
+            run=_finished(row),
+            error=None if row.state == "done" else (row.error or row.state),
+        )
+        for row in rows
+    ]
+    stats = BatchStats(total=len(rows), created=sum(1 for i in items if i.run is not None))
+    return _remember(
+        Batch(
+            record.batch_id,
+            "agent" if record.kind == "agent" else "function",
+            items,
+            stats=stats,
+            simulated=_is_loopback(record.base_url),
+        )
+    )
+
+
+def _is_loopback(url: str | None) -> bool:
+    host = urlsplit(url or "").hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _norm(url: str | None) -> str:
+    return (url or "").rstrip("/")
+
+
+def _check_server(client: Any, record: BatchRecord | None, ident: str) -> None:
+    """Refuse to ask a server about a run another server (or key) made."""
+    if record is None or not record.base_url:
+        return  # a journal from before servers were recorded: nothing to compare
+    inner = async_client_of(client)
+    url = getattr(inner, "base_url", None)
+    key = getattr(inner, "key_hash", None)
+    same_url = url is None or _norm(str(url)) == _norm(record.base_url)
+    same_key = record.key_hash is None or not isinstance(key, str) or key == record.key_hash
+    if same_url and same_key:
+        return
+    what = "a different API key" if same_url else f"{_norm(str(url))}"
+    raise RunUnavailableError(
+        f"{ident} (batch {record.batch_id}) is not finished in the journal and belongs to "
+        f"{_server_label(record)}; this client talks to {what}, and bbnb never asks one "
+        f"server about another's run. {_advice(record)}"
+    )
+
+
+def _server_label(record: BatchRecord) -> str:
+    if _is_loopback(record.base_url):
+        return f"the emulator that ran at {_norm(record.base_url)}"
+    return f"the server {_norm(record.base_url)}"
+
+
+def _advice(record: BatchRecord) -> str:
+    if _is_loopback(record.base_url):
+        return (
+            "An emulator's runs end with the process that started it: if that kernel is "
+            "still running, attach there (or pass client=bbnb.Client(base_url="
+            f"{_norm(record.base_url)!r})); otherwise run the work again."
+        )
+    return (
+        f"Pass client=bbnb.Client(base_url={_norm(record.base_url)!r}, api_key=...) with the "
+        "key it ran under."
+    )
+
+
+async def _wait_one(
+    client: Any, row: RunRecord, record: BatchRecord | None = None
+) -> AgentRun | Invocation:
     inner = async_client_of(client)
     assert row.remote_id is not None
-    if row.kind == "agent":
-        run: AgentRun = await inner.agents.runs.wait(row.remote_id)
-        return run
-    inv: Invocation = await inner.functions.invocations.wait(row.remote_id)
-    return inv
+    try:
+        if row.kind == "agent":
+            run: AgentRun = await inner.agents.runs.wait(row.remote_id)
+            return run
+        inv: Invocation = await inner.functions.invocations.wait(row.remote_id)
+        return inv
+    except (NotFoundError, APIConnectionError) as error:
+        where = _server_label(record) if record is not None else "its server"
+        happened = (
+            "no longer knows it"
+            if isinstance(error, NotFoundError)
+            else f"cannot be reached ({type(error).__name__})"
+        )
+        last = f"; it was {row.status} when last recorded" if row.status else ""
+        raise RunUnavailableError(
+            f"{row.remote_id} (batch {row.batch_id}) is not finished in the journal{last}, and "
+            f"{where} {happened}. "
+            + (_advice(record) if record is not None else "Run the work again.")
+        ) from None
 
 
 def _build(

@@ -7,7 +7,7 @@ from types import ModuleType
 
 import pytest
 
-TARGETS = ["models", "client", "magics", "widgets", "http"]
+TARGETS = ["models", "client", "magics", "widgets", "http", "seeds"]
 
 
 @pytest.mark.stress
