@@ -44,7 +44,17 @@ from bbnb.models import (
     SessionCreateParams,
 )
 from bbnb.results import ResultValidationError, messages_frame, to_frame
-from bbnb.runs import Batch, BatchItem, BatchStats, Journal, attach, history, last_batch
+from bbnb.runs import (
+    Batch,
+    BatchItem,
+    BatchStats,
+    Journal,
+    attach,
+    cache_info,
+    clear_cache,
+    history,
+    last_batch,
+)
 from bbnb.wire import PollPolicy, RequestCounts, RequestStats, RetryPolicy
 
 __version__ = "0.1.0"
@@ -109,6 +119,8 @@ __all__ = [
     "WaitTimeoutError",
     "__version__",
     "attach",
+    "cache_info",
+    "clear_cache",
     "history",
     "last_batch",
     "load_ipython_extension",

@@ -8,12 +8,15 @@
   default ``./.bbnb/journal.sqlite``); ``attach(id)`` finishes a batch after a crash;
   ``history()`` lists what was run.
 * ``last_batch()``: the latest batch of this process, also after Ctrl-C.
+* The result cache in the journal (``cache=True``; ``cache_info()``, ``clear_cache()``):
+  see ``bbnb.runs.cache``.
 """
 
 from __future__ import annotations
 
 from bbnb.runs.attach import attach, attach_async, history
 from bbnb.runs.batch import Batch, BatchItem, BatchStats
+from bbnb.runs.cache import cache_info, clear_cache
 from bbnb.runs.journal import Journal, default_journal_path
 from bbnb.runs.progress import ProgressState, make_progress
 from bbnb.runs.submit import (
@@ -32,6 +35,8 @@ __all__ = [
     "ProgressState",
     "attach",
     "attach_async",
+    "cache_info",
+    "clear_cache",
     "default_journal_path",
     "history",
     "invoke_many",

@@ -40,6 +40,10 @@ class Job:
     holds_slot: bool = False
     unsendable: str | None = None
     """Why this input may not be sent (attach without its secret values), if so."""
+    cache_key: str | None = None
+    """The request's key in the result cache (``bbnb.runs.cache``), when the cache is on."""
+    cached_at: float | None = None
+    """When the cached answer this input got had completed (None: not from the cache)."""
 
     @property
     def index(self) -> int:

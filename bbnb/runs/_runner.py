@@ -25,6 +25,8 @@ import uuid
 from collections import Counter
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from bbnb._exceptions import (
     APIConnectionError,
     APIError,
@@ -35,13 +37,14 @@ from bbnb._exceptions import (
     InternalServerError,
     RateLimitError,
 )
-from bbnb.models import AgentRunCreateParams, FunctionInvokeParams
+from bbnb.models import AgentRun, AgentRunCreateParams, FunctionInvokeParams, Invocation
 from bbnb.runs._api import RunsApi
 from bbnb.runs._job import Job, Kind, Run, settled
 from bbnb.runs._observe import MIN_INTERVAL, CreatesOnWire, Observer
 from bbnb.runs._reconcile import Reconciler, ServerTime
 from bbnb.runs._secrets import mask_request, scrub
 from bbnb.runs.batch import Batch, BatchItem, BatchStats
+from bbnb.runs.cache import DEFAULT_TTL, CacheMode, request_key, server_of
 from bbnb.runs.journal import Journal
 from bbnb.runs.limits import ConcurrencyLimiter, CreationBucket
 from bbnb.runs.progress import NullProgress, ProgressReporter, ProgressState
@@ -79,6 +82,8 @@ class BatchRunner:
         options: dict[str, Any] | None = None,
         new_batch: bool = True,
         rng: random.Random | None = None,
+        cache: CacheMode = "off",
+        cache_ttl: float = DEFAULT_TTL,
     ) -> None:
         if on_interrupt not in ("stop", "detach"):
             raise ValueError(f"on_interrupt must be 'stop' or 'detach', got {on_interrupt!r}")
@@ -99,6 +104,9 @@ class BatchRunner:
         self.drive_progress = drive_progress
         self.options = options or {}
         self.new_batch = new_batch
+        self.cache: CacheMode = cache if journal is not None else "off"
+        self.cache_ttl = cache_ttl
+        self._cache_server = server_of(api.base_url, api.key_hash)
         self.rng = rng or random.Random()
         self.stats = BatchStats(total=len(jobs))
         self.interrupted = False
@@ -153,13 +161,15 @@ class BatchRunner:
                 input=j.prepared.input,
                 run=j.run,
                 error=j.error or _unsettled_note(j, self.batch_id),
+                cached_at=j.cached_at,
             )
             for j in self.jobs
         ]
         requests, creates = self.api.http_requests()
         self.stats.requests = requests
         self.stats.create_requests = creates
-        self.stats.created = sum(1 for j in self.jobs if j.run is not None)
+        self.stats.created = sum(1 for j in self.jobs if j.run is not None and j.cached_at is None)
+        self.stats.cached = sum(1 for j in self.jobs if j.cached_at is not None)
         self.stats.elapsed = self.clock.now() - self._started
         self.stats.rate_limited = self.bucket.rate_limited
         return Batch(
@@ -169,6 +179,7 @@ class BatchRunner:
             stats=self.stats,
             interrupted=self.interrupted,
             simulated=self.api.simulated,
+            cache=self.cache,
         )
 
     async def run(self) -> Batch:
@@ -194,6 +205,8 @@ class BatchRunner:
             await self._wind_down()
         else:
             self._journal_batch_state("timed_out" if self.timed_out else "done")
+        if self.cache != "off" and self.journal is not None:
+            self.journal.cache_evict()
         self._refresh(final=True)
         return self.batch()
 
@@ -218,8 +231,51 @@ class BatchRunner:
                 kind=self.kind,
                 function_id=self.function_id,
             )
+            self._answer_from_cache(self.journal)
         else:
             self.journal.set_batch_state(self.batch_id, "running")
+
+    # -- the result cache (bbnb.runs.cache) -----------------------------------------------
+
+    def _answer_from_cache(self, journal: Journal) -> None:
+        """Key every input; with ``cache="use"`` give each a fresh cached answer if one exists."""
+        if self.cache == "off":
+            return
+        salt = journal.cache_salt()
+        since = self._server_time.local_wall() - self.cache_ttl
+        for job in self.jobs:
+            if job.state != "queued" or job.unsendable:
+                continue
+            body = job.prepared.body.to_wire()
+            job.cache_key = request_key(self.kind, self.function_id, body, salt)
+            if self.cache != "use":
+                continue
+            hit = journal.cache_get(self._cache_server, job.cache_key, since=since)
+            if hit is None or hit.kind != self.kind:
+                continue
+            run = _run_model(self.kind, hit.run)
+            if run is None:
+                continue
+            job.run, job.state, job.cached_at = run, "done", hit.completed_at
+            journal.record_created(self.batch_id, job.index, remote_id=run.id, status=run.status)
+            journal.record_final(
+                self.batch_id, job.index, status=str(run.status), run=hit.run, cause=None
+            )
+
+    def _remember_answer(self, job: Job, run: Run, wire: dict[str, Any]) -> None:
+        """Keep a COMPLETED answer in the cache under its request's key."""
+        if self.journal is None or job.cache_key is None or job.cached_at is not None:
+            return
+        if run.status != "COMPLETED":
+            return
+        self.journal.cache_put(
+            self._cache_server,
+            job.cache_key,
+            kind=self.kind,
+            remote_id=run.id,
+            run=wire,
+            completed_at=self._server_time.local_wall(),
+        )
 
     def _journal_batch_state(self, state: str) -> None:
         if self.journal is not None:
@@ -483,6 +539,7 @@ class BatchRunner:
             self.journal.record_final(
                 self.batch_id, job.index, status=str(run.status), run=wire, cause=cause
             )
+            self._remember_answer(job, run, wire)
         self._free(job)
 
     # -- winding down -----------------------------------------------------------------------
@@ -563,3 +620,11 @@ def _unsettled_note(job: Job, batch_id: str) -> str | None:
             f"bbnb.attach({batch_id!r}) will find the run or prove it was never created"
         )
     return None
+
+
+def _run_model(kind: Kind, wire: dict[str, Any]) -> Run | None:
+    """A cached answer as a run model (None if it no longer validates)."""
+    try:
+        return AgentRun.from_wire(wire) if kind == "agent" else Invocation.from_wire(wire)
+    except ValidationError:
+        return None

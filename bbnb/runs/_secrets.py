@@ -9,7 +9,7 @@ those strings inside string values of a JSON document (an agent may echo a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 __all__ = ["MASK", "fill_variables", "mask_request", "scrub"]
@@ -18,29 +18,37 @@ MASK = "**********"
 _SECRET_KEYS = frozenset({"password"})
 
 
-def mask_request(body: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """Return ``(masked copy, secret values removed)`` for a wire-shaped create body."""
+def mask_request(
+    body: dict[str, Any], replace: Callable[[str], str] = lambda _secret: MASK
+) -> tuple[dict[str, Any], list[str]]:
+    """Return ``(masked copy, secret values removed)`` for a wire-shaped create body.
+
+    Each secret becomes ``replace(secret)``: ``MASK`` by default (the cache puts a
+    salted hash there instead, so that a changed value is a different request).
+    """
     secrets: list[str] = []
-    masked = _mask(body, secrets, in_variables=False)
+    masked = _mask(body, secrets, replace, in_variables=False)
     assert isinstance(masked, dict)
     return masked, secrets
 
 
-def _mask(value: Any, secrets: list[str], *, in_variables: bool) -> Any:
+def _mask(
+    value: Any, secrets: list[str], replace: Callable[[str], str], *, in_variables: bool
+) -> Any:
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for key, item in value.items():
             if in_variables and isinstance(item, dict) and "value" in item:
                 secrets.append(str(item["value"]))
-                out[key] = {**item, "value": MASK}
+                out[key] = {**item, "value": replace(str(item["value"]))}
             elif isinstance(item, str) and (in_variables or key in _SECRET_KEYS):
                 secrets.append(item)
-                out[key] = MASK
+                out[key] = replace(item)
             else:
-                out[key] = _mask(item, secrets, in_variables=key == "variables")
+                out[key] = _mask(item, secrets, replace, in_variables=key == "variables")
         return out
     if isinstance(value, list):
-        return [_mask(item, secrets, in_variables=False) for item in value]
+        return [_mask(item, secrets, replace, in_variables=False) for item in value]
     return value
 
 

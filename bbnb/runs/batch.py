@@ -34,6 +34,13 @@ class BatchItem:
     input: Any = field(repr=False)
     run: RunLike | None = None
     error: str | None = None
+    cached_at: float | None = None
+    """Set when the run came from the result cache: when it had completed (epoch seconds)."""
+
+    @property
+    def cached(self) -> bool:
+        """True when the answer came from the result cache, not a new run."""
+        return self.cached_at is not None
 
     @property
     def status(self) -> str:
@@ -65,6 +72,7 @@ class BatchStats:
     reconciled: int = 0
     resubmitted: int = 0
     stopped: int = 0
+    cached: int = 0
     elapsed: float = 0.0
 
     @property
@@ -84,6 +92,7 @@ class BatchStats:
             "reconciled": self.reconciled,
             "resubmitted": self.resubmitted,
             "stopped": self.stopped,
+            "cached": self.cached,
             "elapsed": round(self.elapsed, 3),
         }
 
@@ -100,6 +109,7 @@ class Batch:
         stats: BatchStats | None = None,
         interrupted: bool = False,
         simulated: bool = False,
+        cache: str = "off",
     ) -> None:
         self.id = batch_id
         self.kind = kind
@@ -107,6 +117,28 @@ class Batch:
         self.stats = stats or BatchStats(total=len(items))
         self.interrupted = interrupted
         self.simulated = simulated
+        #: The result cache mode this batch ran with: ``off``, ``use`` or ``refresh``.
+        self.cache = cache
+
+    def mark_cached(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Add ``_cached`` and ``_cached_at`` (by ``_id``) when the batch used the cache."""
+        if self.cache == "off" or "_id" not in frame.columns:
+            return frame
+        import pandas as pd
+
+        when = {i.id: i.cached_at for i in self.items if i.cached_at is not None and i.id}
+        at = frame.columns.get_loc("_raw") if "_raw" in frame.columns else len(frame.columns)
+        assert isinstance(at, int)
+        frame.insert(at, "_cached", frame["_id"].map(lambda i: i in when).astype(bool))
+        stamps = [when.get(i) for i in frame["_id"]]
+        frame.insert(
+            at + 1,
+            "_cached_at",
+            pd.to_datetime(
+                pd.Series(stamps, index=frame.index, dtype="float64"), unit="s", utc=True
+            ),
+        )
+        return frame
 
     def __iter__(self) -> Iterator[RunLike]:
         return (item.run for item in self.items if item.run is not None)
@@ -146,7 +178,7 @@ class Batch:
         """The runs as a typed DataFrame (``bbnb.results.to_frame(self, **kwargs)``)."""
         from bbnb.results import to_frame
 
-        frame: pd.DataFrame = to_frame(self, **kwargs)
+        frame: pd.DataFrame = self.mark_cached(to_frame(self, **kwargs))
         return frame
 
     def summary(self) -> str:

@@ -41,6 +41,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -55,8 +56,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "CACHE_MAX_ENTRIES",
     "SCHEMA_VERSION",
     "BatchRecord",
+    "CacheEntry",
     "Journal",
     "JournalUnavailableError",
     "JournalWarning",
@@ -65,8 +68,11 @@ __all__ = [
     "key_hash",
 ]
 
-SCHEMA_VERSION = 2
-"""1: batches and runs; 2: batches.key_hash (which key's server a batch ran on)."""
+SCHEMA_VERSION = 3
+"""1: batches and runs; 2: batches.key_hash (which key's server a batch ran on);
+3: the result cache (``cache``) and its salt (``meta``)."""
+CACHE_MAX_ENTRIES = 50_000
+"""Cached answers kept per journal; the oldest go first (``Journal.cache_evict``)."""
 _TABLES = frozenset({"batches", "runs"})
 
 
@@ -125,6 +131,20 @@ CREATE TABLE IF NOT EXISTS runs (
     PRIMARY KEY (batch_id, idx)
 );
 CREATE INDEX IF NOT EXISTS runs_by_remote_id ON runs (remote_id);
+CREATE TABLE IF NOT EXISTS meta (
+    name   TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cache (
+    server        TEXT NOT NULL,
+    cache_key     TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    remote_id     TEXT NOT NULL,
+    run           TEXT NOT NULL,
+    completed_at  REAL NOT NULL,
+    PRIMARY KEY (server, cache_key)
+);
+CREATE INDEX IF NOT EXISTS cache_by_age ON cache (completed_at);
 """
 
 
@@ -159,6 +179,16 @@ def _plain(key: Any) -> Any:
         if isinstance(value, (bool, int, float, str)):
             return value
     return str(key)
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One cached answer: the run's wire JSON (scrubbed), its id and when it completed."""
+
+    kind: str
+    remote_id: str
+    run: dict[str, Any]
+    completed_at: float
 
 
 @dataclass(frozen=True)
@@ -539,6 +569,78 @@ class Journal:
         marks = ",".join("?" * len(remote_ids))
         rows = self._read(f"SELECT remote_id FROM runs WHERE remote_id IN ({marks})", remote_ids)
         return {str(r["remote_id"]) for r in rows}
+
+    # -- the result cache ---------------------------------------------------------------
+
+    def cache_salt(self) -> str:
+        """This journal's random salt for hashing secret values into cache keys."""
+        rows = self._read("SELECT value FROM meta WHERE name='cache_salt'")
+        if rows:
+            return str(rows[0]["value"])
+        with self._write() as cur:
+            cur.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('cache_salt', ?)", (secrets.token_hex(16),)
+            )
+        return str(self._read("SELECT value FROM meta WHERE name='cache_salt'")[0]["value"])
+
+    def cache_get(self, server: str, cache_key: str, *, since: float) -> CacheEntry | None:
+        """The answer cached for this request on this server, if it completed after ``since``."""
+        rows = self._read(
+            "SELECT * FROM cache WHERE server=? AND cache_key=? AND completed_at>=?",
+            (server, cache_key, since),
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return CacheEntry(r["kind"], r["remote_id"], json.loads(r["run"]), r["completed_at"])
+
+    def cache_put(
+        self,
+        server: str,
+        cache_key: str,
+        *,
+        kind: str,
+        remote_id: str,
+        run: dict[str, Any],
+        completed_at: float,
+    ) -> None:
+        """Remember a COMPLETED answer (scrubbed wire JSON) for this request and server."""
+        with self._write() as cur:
+            cur.execute(
+                "INSERT OR REPLACE INTO cache VALUES (?,?,?,?,?,?)",
+                (server, cache_key, kind, remote_id, json.dumps(run, default=str), completed_at),
+            )
+
+    def cache_evict(self, max_entries: int = CACHE_MAX_ENTRIES) -> int:
+        """Drop the oldest answers beyond ``max_entries``; return how many went."""
+        with self._write() as cur:
+            (count,) = cur.execute("SELECT count(*) FROM cache").fetchone()
+            extra = int(count) - max_entries
+            if extra <= 0:
+                return 0
+            cur.execute(
+                "DELETE FROM cache WHERE rowid IN "
+                "(SELECT rowid FROM cache ORDER BY completed_at LIMIT ?)",
+                (extra,),
+            )
+        return extra
+
+    def cache_info(self) -> dict[str, Any]:
+        """``entries``, ``bytes`` (of stored answers) and ``oldest`` (epoch seconds or None)."""
+        (row,) = self._read(
+            "SELECT count(*) AS n, coalesce(sum(length(run)), 0) AS size, "
+            "min(completed_at) AS oldest FROM cache"
+        )
+        return {"entries": int(row["n"]), "bytes": int(row["size"]), "oldest": row["oldest"]}
+
+    def cache_clear(self, *, before: float | None = None) -> int:
+        """Forget cached answers (all, or those completed before ``before``); return how many."""
+        with self._write() as cur:
+            if before is None:
+                cur.execute("DELETE FROM cache")
+            else:
+                cur.execute("DELETE FROM cache WHERE completed_at<?", (before,))
+            return int(cur.rowcount)
 
     # -- history ----------------------------------------------------------------------
 

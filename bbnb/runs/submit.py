@@ -37,6 +37,7 @@ from bbnb.runs._inputs import (
 from bbnb.runs._job import Job
 from bbnb.runs._runner import BatchRunner
 from bbnb.runs.batch import Batch
+from bbnb.runs.cache import cache_mode, check_ttl
 from bbnb.runs.journal import Journal, JournalUnavailableError, JournalWarning
 from bbnb.runs.progress import ProgressReporter, make_progress
 
@@ -118,7 +119,10 @@ def _runner(
     progress: str | ProgressReporter,
     drive_progress: bool,
     options: dict[str, Any],
+    cache: bool | str = False,
+    cache_ttl: float | None = None,
 ) -> BatchRunner:
+    mode, ttl = cache_mode(cache), check_ttl(cache_ttl)
     cap = default_concurrency() if concurrency is None else concurrency
     if not isinstance(cap, int) or isinstance(cap, bool) or cap < 1:
         raise ValueError(f"concurrency must be a positive integer, got {concurrency!r}")
@@ -137,6 +141,8 @@ def _runner(
         progress=reporter,
         drive_progress=drive_progress,
         options={**options, "concurrency": cap, "rate_per_minute": rate_per_minute},
+        cache=mode,
+        cache_ttl=ttl,
     )
 
 
@@ -151,6 +157,8 @@ def runner_for_bodies(
     on_interrupt: str,
     progress: str | ProgressReporter,
     options: Mapping[str, Any],
+    cache: bool | str = False,
+    cache_ttl: float | None = None,
 ) -> BatchRunner:
     """A batch runner, not yet started, for create bodies the caller already validated.
 
@@ -173,6 +181,8 @@ def runner_for_bodies(
         progress=progress,
         drive_progress=False,
         options=dict(options),
+        cache=cache,
+        cache_ttl=cache_ttl,
     )
 
 
@@ -190,6 +200,8 @@ def _agent_runner(
     journal: bool | str | os.PathLike[str] | Journal | None,
     common: Mapping[str, Any],
     drive_progress: bool,
+    cache: bool | str = False,
+    cache_ttl: float | None = None,
 ) -> BatchRunner:
     prepared = prepare_agent_inputs(tasks, template=template, key=key, common=common)
     return _runner(
@@ -205,6 +217,8 @@ def _agent_runner(
         progress=progress,
         drive_progress=drive_progress,
         options={"template": template},
+        cache=cache,
+        cache_ttl=cache_ttl,
     )
 
 
@@ -221,6 +235,8 @@ def _function_runner(
     progress: str | ProgressReporter,
     journal: bool | str | os.PathLike[str] | Journal | None,
     drive_progress: bool,
+    cache: bool | str = False,
+    cache_ttl: float | None = None,
 ) -> BatchRunner:
     if not isinstance(function_id, str) or not function_id:
         raise ValueError(f"function_id must be a non-empty string, got {function_id!r}")
@@ -240,6 +256,8 @@ def _function_runner(
         progress=progress,
         drive_progress=drive_progress,
         options={},
+        cache=cache,
+        cache_ttl=cache_ttl,
     )
 
 
@@ -255,6 +273,8 @@ async def run_many_async(
     progress: str | ProgressReporter = "auto",
     on_interrupt: str = "stop",
     journal: bool | str | os.PathLike[str] | Journal | None = True,
+    cache: bool | str = False,
+    cache_ttl: float | None = None,
     **common_fields: Any,
 ) -> Batch:
     """Run one agent task per input and wait for all of them (async; see ``run_many``)."""
@@ -271,6 +291,8 @@ async def run_many_async(
         journal=journal,
         common=common_fields,
         drive_progress=True,
+        cache=cache,
+        cache_ttl=cache_ttl,
     )
     return await _drive_async(runner)
 
@@ -287,6 +309,8 @@ async def invoke_many_async(
     timeout: float | None = None,  # noqa: ASYNC109 - a batch deadline on the client's clock
     progress: str | ProgressReporter = "auto",
     journal: bool | str | os.PathLike[str] | Journal | None = True,
+    cache: bool | str = False,
+    cache_ttl: float | None = None,
 ) -> Batch:
     """Invoke a function once per params dict and wait for all (async; see ``invoke_many``)."""
     runner = _function_runner(
@@ -301,6 +325,8 @@ async def invoke_many_async(
         progress=progress,
         journal=journal,
         drive_progress=True,
+        cache=cache,
+        cache_ttl=cache_ttl,
     )
     return await _drive_async(runner)
 
@@ -326,6 +352,8 @@ def run_many(
     progress: str | ProgressReporter = "auto",
     on_interrupt: str = "stop",
     journal: bool | str | os.PathLike[str] | Journal | None = True,
+    cache: bool | str = False,
+    cache_ttl: float | None = None,
     **common_fields: Any,
 ) -> Batch:
     """Run one agent task per input and wait for all of them; returns a ``Batch``.
@@ -336,6 +364,11 @@ def run_many(
     ``concurrency`` caps runs in flight (default 25 or ``BBNB_CONCURRENCY``),
     ``rate_per_minute`` caps session creations, ``timeout`` is a batch deadline in
     seconds (runs still going are left running and stay in the journal).
+    ``cache=True`` answers inputs identical to a run that COMPLETED on this server
+    within ``cache_ttl`` seconds (default 24 h) from the journal, creating no run;
+    ``"refresh"`` runs them again and stores the new answers; ``False`` (the default
+    in Python; ``%bb_run`` caches by default) neither reads nor writes the cache.
+    See ``bbnb.runs.cache``.
     """
     runner = _agent_runner(
         client,
@@ -350,6 +383,8 @@ def run_many(
         journal=journal,
         common=common_fields,
         drive_progress=False,
+        cache=cache,
+        cache_ttl=cache_ttl,
     )
     return drive_sync(runner)
 
@@ -366,11 +401,14 @@ def invoke_many(
     timeout: float | None = None,
     progress: str | ProgressReporter = "auto",
     journal: bool | str | os.PathLike[str] | Journal | None = True,
+    cache: bool | str = False,
+    cache_ttl: float | None = None,
 ) -> Batch:
     """Invoke ``function_id`` once per params dict (or DataFrame row); returns a ``Batch``.
 
     Invocations cannot be cancelled (the API has no endpoint), so Ctrl-C stops
     submitting and leaves the running ones to finish; ``bbnb.attach`` collects them.
+    ``cache``/``cache_ttl`` as in ``run_many``.
     """
     runner = _function_runner(
         client,
@@ -384,6 +422,8 @@ def invoke_many(
         progress=progress,
         journal=journal,
         drive_progress=False,
+        cache=cache,
+        cache_ttl=cache_ttl,
     )
     return drive_sync(runner)
 
