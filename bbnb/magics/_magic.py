@@ -142,6 +142,15 @@ class BBMagic(Magics, Configurable):
     short_errors = Bool(
         True, config=True, help="Show API errors as one line (False: the full traceback)."
     )
+    cache = Bool(
+        True,
+        config=True,
+        help=(
+            "Answer a request identical to one that COMPLETED on the same server within "
+            "cache_ttl from the journal, creating no run (--refresh runs it again)."
+        ),
+    )
+    cache_ttl = Float(24 * 3600.0, config=True, help="Seconds a cached answer is served (24 h).")
     base_url = Unicode(
         None,
         allow_none=True,
@@ -240,6 +249,7 @@ class BBMagic(Magics, Configurable):
     @argument("--on-interrupt", choices=["stop", "detach"], help="what Ctrl-C does to runs")
     @argument("--raw", action="store_true", help="return run objects instead of a DataFrame")
     @argument("--dry-run", action="store_true", help="print the request bodies; send nothing")
+    @argument("--refresh", action="store_true", help="run again although the answer is cached")
     @line_cell_magic
     def bb_run(self, line: str, cell: str | None = None) -> Any:
         """Run Browserbase agents or functions and get a DataFrame back.
@@ -282,6 +292,11 @@ class BBMagic(Magics, Configurable):
 
             %config BBMagic.max_concurrency = 32
             %config BBMagic.on_interrupt = 'detach'
+
+        An identical request that COMPLETED on the same server within
+        ``BBMagic.cache_ttl`` (24 h) is answered from the journal: no run is created and
+        rows say ``_cached``.  ``--refresh`` runs again; ``%config BBMagic.cache = False``
+        turns the cache off.
         """
         args = parse_magic_line(line)
         kind = "function" if args.kind == "fn" else args.kind
@@ -437,6 +452,8 @@ class BBMagic(Magics, Configurable):
             on_interrupt=on_interrupt,
             progress=self._progress(args),
             options={"template": plan.template, "source": "%bb_run"},
+            cache=("refresh" if args.refresh else True) if self.cache else False,
+            cache_ttl=self.cache_ttl,
         )
 
     def _guard(self, call: Callable[[], _T]) -> _T:
@@ -460,6 +477,8 @@ class BBMagic(Magics, Configurable):
                 plan.template
             )
         batch_id = getattr(found, "id", None) if _is_batch(found) else None
+        if hasattr(found, "mark_cached"):
+            frame = found.mark_cached(frame)
         if batch_id:
             frame.attrs["batch_id"] = batch_id
             frame.attrs["simulated"] = bool(getattr(found, "simulated", False))
@@ -492,6 +511,12 @@ class BBMagic(Magics, Configurable):
         notes = _notes(found, args)
         unsent = _unsent_line(found)
         line = summary_line(args.out, frame, statuses, time.monotonic() - started)
+        cached = found.cache_summary() if hasattr(found, "cache_summary") else None
+        if cached:
+            cached += " · --refresh to run again"
+            line += f" · {cached}"
+            if not args.out:
+                notes.insert(0, f"bbnb: {cached}")
         result = self._publish(args, value, line)
         for note in notes:
             print(note, file=sys.stderr)
@@ -542,6 +567,7 @@ class BBMagic(Magics, Configurable):
 
 _FINAL = frozenset({"COMPLETED", "FAILED", "STOPPED", "TIMED_OUT"})
 _RUN_ONLY_OPTIONS = (
+    "refresh",
     "settings_var",
     "var",
     "agent_id",

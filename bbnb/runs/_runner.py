@@ -107,6 +107,7 @@ class BatchRunner:
         self.cache: CacheMode = cache if journal is not None else "off"
         self.cache_ttl = cache_ttl
         self._cache_server = server_of(api.base_url, api.key_hash)
+        self._cache_now: float | None = None
         self.rng = rng or random.Random()
         self.stats = BatchStats(total=len(jobs))
         self.interrupted = False
@@ -180,6 +181,7 @@ class BatchRunner:
             interrupted=self.interrupted,
             simulated=self.api.simulated,
             cache=self.cache,
+            cache_now=self._cache_now,
         )
 
     async def run(self) -> Batch:
@@ -242,7 +244,8 @@ class BatchRunner:
         if self.cache == "off":
             return
         salt = journal.cache_salt()
-        since = self._server_time.local_wall() - self.cache_ttl
+        self._cache_now = self._server_time.local_wall()
+        since = self._cache_now - self.cache_ttl
         for job in self.jobs:
             if job.state != "queued" or job.unsendable:
                 continue

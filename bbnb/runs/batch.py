@@ -110,6 +110,7 @@ class Batch:
         interrupted: bool = False,
         simulated: bool = False,
         cache: str = "off",
+        cache_now: float | None = None,
     ) -> None:
         self.id = batch_id
         self.kind = kind
@@ -119,6 +120,16 @@ class Batch:
         self.simulated = simulated
         #: The result cache mode this batch ran with: ``off``, ``use`` or ``refresh``.
         self.cache = cache
+        #: When the cache was looked up (epoch seconds, the runner's clock).
+        self.cache_now = cache_now
+
+    def cache_summary(self) -> str | None:
+        """``"12 of 12 from cache (24 min ago)"`` when some answers came from the cache."""
+        stamps = [i.cached_at for i in self.items if i.cached_at is not None]
+        if not stamps:
+            return None
+        age = f" ({_ago(self.cache_now - min(stamps))})" if self.cache_now is not None else ""
+        return f"{len(stamps)} of {len(self.items)} from cache{age}"
 
     def mark_cached(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Add ``_cached`` and ``_cached_at`` (by ``_id``) when the batch used the cache."""
@@ -234,3 +245,15 @@ def _why(item: BatchItem) -> str:
     if cause is not None:
         return f"{cause.code}: {cause.message or ''}".strip()
     return ""
+
+
+def _ago(seconds: float) -> str:
+    """``"40 s ago"``, ``"24 min ago"``, ``"5 h ago"``, ``"3 days ago"``."""
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s ago"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min ago"
+    if seconds < 36 * 3600:
+        return f"{seconds / 3600:.0f} h ago"
+    return f"{seconds / 86400:.0f} days ago"
