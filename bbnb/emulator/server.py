@@ -96,7 +96,8 @@ class RunningEmulator:
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
-        return f"RunningEmulator({self.base_url}, {state}, simulated)"
+        kind = "real browsers" if self.emulator.live.real else "simulated"
+        return f"RunningEmulator({self.base_url}, {state}, {kind})"
 
 
 def serve_in_thread(
@@ -120,6 +121,9 @@ def serve_in_thread(
         lifespan="off",
         loop="asyncio",
         http="h11",
+        ws="websockets-sansio",
+        ws_max_size=2**31 - 1,
+        ws_ping_interval=None,
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(uv_config)
@@ -134,8 +138,15 @@ def serve_in_thread(
             task = asyncio.ensure_future(server.serve())
             while not server.started and not task.done():  # noqa: ASYNC110 (uvicorn has no event)
                 await asyncio.sleep(0.01)
+            if server.started:
+                sockets = [s for srv in server.servers for s in srv.sockets]
+                if sockets:
+                    emu.live.bind(host, int(sockets[0].getsockname()[1]))
             started.set()
-            await task
+            try:
+                await task
+            finally:
+                await emu.live.aclose()
 
         try:
             loop.run_until_complete(serve())
