@@ -104,8 +104,10 @@ def browser_routes(emu: EmulatorService) -> list[Route]:
         if len(body) > _MAX_UPLOAD:
             raise ApiError(413, f"The upload is larger than {_MAX_UPLOAD} bytes")
         name, data = _parse_upload(request.headers.get("content-type", ""), body)
-        emu.live.upload(sid, name, data)
-        return json_response({"message": "File uploaded successfully"})
+        path = emu.live.upload(sid, name, data)
+        return json_response(
+            {"message": f"File uploaded successfully to {path}", "path": str(path)}
+        )
 
     return [
         Route("/v1/sessions/{sid}/debug", debug, methods=["GET"]),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.server
 import io
+import os
+import signal
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -14,6 +16,7 @@ import psutil
 import pytest
 from browserbase import Browserbase
 from playwright.sync_api import Browser, Error, Playwright, sync_playwright
+from websockets.sync.client import connect as ws_connect
 
 from bbnb import ManualClock
 from bbnb.emulator import Emulator, EmulatorConfig, RunningEmulator, serve_in_thread
@@ -263,3 +266,78 @@ def test_browser_cap_answers_429_like_the_plan_limit(
     assert answer.status_code == 429
     assert answer.json()["statusCode"] == 429
     assert "max concurrent browsers" in answer.json()["message"]
+
+
+def test_an_upload_reaches_a_file_input(
+    bb: Browserbase, connect: Any, running: RunningEmulator
+) -> None:
+    """sessions.uploads.create puts a file the page can then pick in a file input."""
+    session = bb.sessions.create()
+    page = connect(session.connect_url).contexts[0].pages[0]
+    page.set_content('<input id="f" type="file">')
+    answer = bb.sessions.uploads.create(session.id, file=("notes.txt", b"uploaded text"))
+    path = answer.message.rsplit(" to ", 1)[1]
+    cdp = page.context.new_cdp_session(page)
+    document = cdp.send("DOM.getDocument")
+    node = cdp.send("DOM.querySelector", {"nodeId": document["root"]["nodeId"], "selector": "#f"})
+    cdp.send("DOM.setFileInputFiles", {"files": [path], "nodeId": node["nodeId"]})
+    assert page.evaluate("document.getElementById('f').files[0].text()") == "uploaded text"
+
+
+def test_live_view_streams_jpeg_frames(bb: Browserbase, running: RunningEmulator) -> None:
+    """The debuggerFullscreenUrl page is served, and its socket streams JPEG frames."""
+    session = bb.sessions.create(keep_alive=True)
+    live = bb.sessions.debug(session.id).debugger_fullscreen_url
+    assert "<img" in httpx.get(live).text
+    frames_url = live.replace("http://", "ws://").replace("?", "/frames?", 1)
+    with ws_connect(frames_url, max_size=None) as socket:
+        frame = socket.recv(timeout=10)
+    assert isinstance(frame, bytes) and frame.startswith(b"\xff\xd8")
+    bb.sessions.update(session.id, status="REQUEST_RELEASE")
+
+
+def test_a_crashed_browser_ends_only_its_session(bb: Browserbase, running: RunningEmulator) -> None:
+    """Killing one session's Chromium ends it with ERROR; another session keeps running."""
+    crashed = bb.sessions.create(keep_alive=True)
+    healthy = bb.sessions.create(keep_alive=True)
+    live = running.emulator.live.browsers.sessions
+    os.kill(live[crashed.id].process.pid, signal.SIGKILL)
+    assert _ended(running, crashed.id)
+    assert bb.sessions.retrieve(crashed.id).status == "ERROR"
+    assert bb.sessions.retrieve(healthy.id).status == "RUNNING"
+    notes = [str(e.request) for e in bb.sessions.logs.list(crashed.id) if e.method == "bbnb.note"]
+    assert any("crashed" in note for note in notes)
+    bb.sessions.update(healthy.id, status="REQUEST_RELEASE")
+
+
+@pytest.mark.parametrize(
+    ("os_name", "marker"),
+    [
+        pytest.param("windows", "Windows NT", id="windows"),
+        pytest.param("mac", "Macintosh", id="mac"),
+    ],
+)
+def test_os_sets_a_matching_user_agent(
+    bb: Browserbase, connect: Any, os_name: str, marker: str, site: str
+) -> None:
+    """browserSettings.os gives pages a user agent of that system."""
+    session = bb.sessions.create(browser_settings={"os": os_name})  # type: ignore[typeddict-item]
+    page = connect(session.connect_url).contexts[0].pages[0]
+    page.goto(site + "/")
+    agent = page.evaluate("navigator.userAgent")
+    assert marker in agent and "Headless" not in agent
+
+
+def test_block_ads_blocks_listed_hosts(
+    bb: Browserbase, connect: Any, site: str, running: RunningEmulator
+) -> None:
+    """blockAds fails requests to hosts on the built-in list, and notes it in the logs."""
+    session = bb.sessions.create(browser_settings={"block_ads": True})
+    page = connect(session.connect_url).contexts[0].pages[0]
+    page.goto(site + "/")
+    failed = page.evaluate(
+        "fetch('http://ads.doubleclick.net/pixel').then(() => 'loaded', e => 'failed')"
+    )
+    assert failed == "failed"
+    notes = [str(e.request) for e in bb.sessions.logs.list(session.id) if e.method == "bbnb.note"]
+    assert any("blockAds" in note for note in notes)
