@@ -124,6 +124,7 @@ def serve_in_thread(
         ws="websockets-sansio",
         ws_max_size=2**31 - 1,
         ws_ping_interval=None,
+        ws_per_message_deflate=False,  # CDP frames are small and many: compression costs more
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(uv_config)
