@@ -23,7 +23,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from bbnb.emulator.browsers.screencast import screencast
-from bbnb.emulator.wire import error_response
+from bbnb.emulator.wire import ApiError, error_response
 
 if TYPE_CHECKING:
     from bbnb.emulator.browsers import SessionBrowser
@@ -31,8 +31,15 @@ if TYPE_CHECKING:
 
 __all__ = ["connect_routes"]
 
-_POLICY_VIOLATION = 1008
 _TRY_AGAIN = 1013
+
+
+async def _deny(ws: WebSocket, status: int, message: str) -> None:
+    """Refuse the handshake with Browserbase's error body (a plain close where unsupported)."""
+    if "websocket.http.response" in ws.scope.get("extensions", {}):
+        await ws.send_denial_response(error_response(status, message))
+    else:
+        await ws.close(1008, message[:120])
 
 
 def _adjust(raw: str, browser: SessionBrowser) -> tuple[str | None, dict[str, Any] | None]:
@@ -104,11 +111,12 @@ def connect_routes(emu: EmulatorService) -> list[Route | WebSocketRoute]:
     async def cdp_proxy(ws: WebSocket) -> None:
         sid = ws.path_params["sid"]
         if not emu.live.key_ok(sid, ws.query_params.get("signingKey")):
-            await ws.close(_POLICY_VIOLATION, "missing or wrong signingKey for this session")
+            await _deny(ws, 401, "Missing or wrong signingKey for this session; use connectUrl")
             return
-        browser = emu.live.browsers.get(sid)
-        if browser is None:
-            await ws.close(_TRY_AGAIN, f"session {sid} has no live browser")
+        try:
+            browser = await emu.live.session_browser(sid)  # a run's session starts one now
+        except ApiError as exc:
+            await _deny(ws, exc.status, exc.message)
             return
         try:
             upstream = await connect(
@@ -149,11 +157,11 @@ def connect_routes(emu: EmulatorService) -> list[Route | WebSocketRoute]:
     async def live_frames(ws: WebSocket) -> None:
         sid = ws.path_params["sid"]
         if not emu.live.key_ok(sid, ws.query_params.get("signingKey")):
-            await ws.close(_POLICY_VIOLATION, "missing or wrong signingKey for this session")
+            await _deny(ws, 401, "Missing or wrong signingKey for this session")
             return
         browser = emu.live.browsers.get(sid)
         if browser is None:
-            await ws.close(_TRY_AGAIN, f"session {sid} has no live browser")
+            await _deny(ws, 409, f"Session {sid} has no live browser")
             return
         target = ws.query_params.get("pageId")
         if not target:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import logging
 import os
 import threading
+from collections.abc import Coroutine
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 
@@ -25,6 +27,7 @@ from bbnb.emulator.faults import DroppedConnection
 __all__ = ["RunningEmulator", "embedded", "embedded_speed", "serve_in_thread"]
 
 _START_TIMEOUT = 30.0
+T = TypeVar("T")
 
 
 class _QuietDrops(logging.Filter):
@@ -49,8 +52,10 @@ class RunningEmulator:
         thread: threading.Thread,
         host: str,
         port: int,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         self.emulator = emulator
+        self.loop = loop
         self.host = host
         self.port = port
         self._server = server
@@ -71,6 +76,13 @@ class RunningEmulator:
     def speed(self) -> float:
         """How many times faster than real time simulated time runs."""
         return float(self.emulator.config.speed)
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Run ``coro`` on the server's event loop (where browsers and CDP clients live)."""
+        if self.loop is None or not self.running:
+            coro.close()
+            raise RuntimeError("the emulator is not running")
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     @property
     def running(self) -> bool:
@@ -130,9 +142,11 @@ def serve_in_thread(
     server = uvicorn.Server(uv_config)
     started = threading.Event()
     failure: list[BaseException] = []
+    loops: list[asyncio.AbstractEventLoop] = []
 
     def main() -> None:
         loop = asyncio.new_event_loop()
+        loops.append(loop)
         asyncio.set_event_loop(loop)
 
         async def serve() -> None:
@@ -165,7 +179,7 @@ def serve_in_thread(
         raise RuntimeError(f"the emulator did not start on {host}:{port}{reason}")
     sockets = [s for srv in server.servers for s in srv.sockets]
     bound_port = int(sockets[0].getsockname()[1]) if sockets else port
-    return RunningEmulator(emu, server, thread, host, bound_port)
+    return RunningEmulator(emu, server, thread, host, bound_port, loops[0])
 
 
 _embedded: RunningEmulator | None = None

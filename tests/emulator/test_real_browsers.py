@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 import psutil
 import pytest
-from browserbase import Browserbase
+from browserbase import Browserbase, NotFoundError
 from playwright.sync_api import Browser, Error, Playwright, sync_playwright
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
 from bbnb import ManualClock
@@ -341,3 +342,46 @@ def test_block_ads_blocks_listed_hosts(
     assert failed == "failed"
     notes = [str(e.request) for e in bb.sessions.logs.list(session.id) if e.method == "bbnb.note"]
     assert any("blockAds" in note for note in notes)
+
+
+def test_a_forged_key_gets_browserbases_error_body(bb: Browserbase) -> None:
+    """The refused handshake answers 401 with Browserbase's error body."""
+    session = bb.sessions.create(keep_alive=True)
+    url = session.connect_url.split("?")[0] + "?signingKey=forged"
+    with pytest.raises(InvalidStatus) as refused, ws_connect(url):
+        pass
+    assert refused.value.response.status_code == 401
+    assert b'"statusCode":401' in refused.value.response.body
+    bb.sessions.update(session.id, status="REQUEST_RELEASE")
+
+
+def test_a_runs_session_gets_its_browser_on_first_use(
+    running: RunningEmulator, clock: ManualClock
+) -> None:
+    """session_browser() launches a browser for a run's session; it dies with the run."""
+    emu = running.emulator
+    answer = httpx.post(
+        running.base_url + "/v1/agents/runs",
+        headers={"X-BB-API-Key": running.api_key},
+        json={"task": "look at a page"},
+    )
+    session_id = answer.json()["sessionId"]
+    browser = running.submit(emu.live.session_browser(session_id)).result(30)
+    assert running.submit(browser.cdp.send("Browser.getVersion")).result(10)["product"]
+    assert running.submit(emu.live.session_browser(session_id)).result(10) is browser
+    clock.advance(emu.config.run_max_seconds + 120)
+    assert _ended(running, session_id)
+    assert browser.process.process.wait(10) is not None
+
+
+def test_contexts_crud_validates_with_the_sdk(bb: Browserbase) -> None:
+    """POST, GET, PUT and DELETE /v1/contexts answer the SDK's types; a deleted one is 404."""
+    created = bb.contexts.create()
+    assert bb.contexts.retrieve(created.id).id == created.id
+    with pytest.warns(DeprecationWarning):  # the SDK marks context uploads deprecated
+        assert bb.contexts.update(created.id).id == created.id
+    bb.contexts.delete(created.id)
+    with pytest.raises(NotFoundError):
+        bb.contexts.retrieve(created.id)
+    with pytest.raises(NotFoundError):
+        bb.sessions.create(browser_settings={"context": {"id": created.id}})
