@@ -385,3 +385,13 @@ def test_contexts_crud_validates_with_the_sdk(bb: Browserbase) -> None:
         bb.contexts.retrieve(created.id)
     with pytest.raises(NotFoundError):
         bb.sessions.create(browser_settings={"context": {"id": created.id}})
+
+
+def test_bbnb_test_hosts_resolve_to_the_emulator(
+    bb: Browserbase, connect: Any, running: RunningEmulator
+) -> None:
+    """*.bbnb.test is mapped to the emulator's own port (the local web's hook)."""
+    session = bb.sessions.create()
+    page = connect(session.connect_url).contexts[0].pages[0]
+    page.goto("http://shop.bbnb.test/")
+    assert '"emulator":true' in page.content()
