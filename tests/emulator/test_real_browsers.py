@@ -9,6 +9,7 @@ import signal
 import threading
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -128,6 +129,9 @@ def test_playwright_loads_a_page_through_connect_url(
     page.goto(site + "/")
     assert page.title() == "Hello from the test"
     assert page.evaluate("[innerWidth, innerHeight]") == [800, 600]
+    second = page.context.new_page()
+    assert second.evaluate("[innerWidth, innerHeight]") == [800, 600]
+    second.close()
     debug = bb.sessions.debug(session.id)
     assert [(p.url, p.title) for p in debug.pages] == [(site + "/", "Hello from the test")]
     assert debug.debugger_fullscreen_url.startswith("http://127.0.0.1:")
@@ -395,3 +399,34 @@ def test_bbnb_test_hosts_resolve_to_the_emulator(
     page = connect(session.connect_url).contexts[0].pages[0]
     page.goto("http://shop.bbnb.test/")
     assert '"emulator":true' in page.content()
+
+
+def test_stop_kills_every_browser_and_removes_profiles() -> None:
+    """RunningEmulator.stop() ends live sessions' and warm browsers, and their folders."""
+    server = serve_in_thread(EmulatorConfig(browsers="real", warm_browsers=1))
+    client = Browserbase(api_key=server.api_key, base_url=server.base_url)
+    client.sessions.create(keep_alive=True)
+    client.sessions.create()
+    root = server.emulator.live.browsers.root
+    assert root is not None
+    browsers = [p for p in psutil.Process().children(recursive=True) if _under(p, root)]
+    assert len([p for p in browsers if _is_main(p)]) == 3  # two sessions, one warm
+    server.stop()
+    _gone, alive = psutil.wait_procs(browsers, timeout=10)
+    assert alive == []
+    assert not root.exists()
+
+
+def _args(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []
+
+
+def _under(process: psutil.Process, root: Path) -> bool:
+    return any(a.startswith(f"--user-data-dir={root}/") for a in _args(process))
+
+
+def _is_main(process: psutil.Process) -> bool:
+    return not any(a.startswith("--type=") for a in _args(process))

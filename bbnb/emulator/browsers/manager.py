@@ -87,6 +87,11 @@ class BrowserManager:
         """Whether sessions get a real browser."""
         return self.executable is not None
 
+    @property
+    def root(self) -> Path | None:
+        """The folder holding every browser's profile (None before the first launch)."""
+        return self._root
+
     def __repr__(self) -> str:
         what = self.executable or "simulated"
         return f"BrowserManager({what}, live={len(self.sessions)}/{self.max_browsers})"
