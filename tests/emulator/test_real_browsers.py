@@ -430,3 +430,16 @@ def _under(process: psutil.Process, root: Path) -> bool:
 
 def _is_main(process: psutil.Process) -> bool:
     return not any(a.startswith("--type=") for a in _args(process))
+
+
+def test_cloud_only_settings_are_listed_as_not_emulated(bb: Browserbase) -> None:
+    """Captcha solving, stealth and proxies are accepted and named in the session's logs."""
+    session = bb.sessions.create(
+        keep_alive=True,
+        proxies=True,
+        browser_settings={"solve_captchas": True, "advanced_stealth": True},
+    )
+    notes = [str(e.request) for e in bb.sessions.logs.list(session.id) if e.method == "bbnb.note"]
+    for what in ("proxies", "solveCaptchas", "advancedStealth"):
+        assert any(what in note and "not emulated" in note for note in notes), what
+    bb.sessions.update(session.id, status="REQUEST_RELEASE")
