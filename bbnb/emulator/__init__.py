@@ -1,9 +1,10 @@
 """A local Browserbase: a real HTTP server speaking the same API, with simulated agents.
 
 ``Emulator`` is the in-process app (``.app``, ``.transport()``, ``.clock``,
-``.register_function``, ``.stats``); ``serve_in_thread`` serves one on
-127.0.0.1; ``embedded()`` is the process-wide emulator bbnb uses when no API key
-is set.  Results from here are simulated, and bbnb says so.
+``.register_function``, ``.stats``, ``.live``: the real browsers behind sessions, see
+``bbnb.emulator.browsers``); ``serve_in_thread`` serves one on 127.0.0.1;
+``embedded()`` is the process-wide emulator bbnb uses when no API key is set.  Agent
+results from here are simulated, and bbnb says so.
 """
 
 from __future__ import annotations

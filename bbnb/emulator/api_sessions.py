@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bbnb.emulator.api_browser import browser_routes
 from bbnb.emulator.inputs import query_choice, read_json, validate
 from bbnb.emulator.wire import ApiError, echo, json_response
 from bbnb.models import SessionCreateParams, SessionReleaseParams
@@ -37,13 +38,17 @@ def _metadata_query(raw: str) -> list[tuple[str, str]]:
     return clauses
 
 
+def _host(request: Request) -> str | None:
+    return request.headers.get("host")
+
+
 def routes(emu: EmulatorService) -> list[Route]:
     """The ``/v1/sessions`` routes bound to ``emu``."""
 
     async def create(request: Request) -> Response:
         params = validate(SessionCreateParams, await read_json(request, required=False))
-        session = emu.create_session(params)
-        return json_response(emu.session_wire(session, urls=True), 201)
+        session = await emu.open_session(params)
+        return json_response(emu.session_wire(session, urls=True, host=_host(request)), 201)
 
     async def list_sessions(request: Request) -> Response:
         status = query_choice(request, "status", SESSION_STATUSES)
@@ -61,7 +66,7 @@ def routes(emu: EmulatorService) -> list[Route]:
 
     async def get(request: Request) -> Response:
         session = emu.get_session(request.path_params["sid"])
-        return json_response(emu.session_wire(session, urls=True))
+        return json_response(emu.session_wire(session, urls=True, host=_host(request)))
 
     async def update(request: Request) -> Response:
         session_id = request.path_params["sid"]
@@ -71,9 +76,12 @@ def routes(emu: EmulatorService) -> list[Route]:
             raise ApiError(400, 'body/status is required; send {"status": "REQUEST_RELEASE"}')
         validate(SessionReleaseParams, body)
         session = emu.release_session(session_id)
+        if emu.live.browsers.get(session_id) is not None:
+            await emu.live.finish(session_id, "COMPLETED")
         return json_response(emu.session_wire(session, urls=False))
 
     return [
+        *browser_routes(emu),
         Route("/v1/sessions", create, methods=["POST"]),
         Route("/v1/sessions", list_sessions, methods=["GET"]),
         Route("/v1/sessions/{sid}", get, methods=["GET"]),

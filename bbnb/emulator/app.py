@@ -16,10 +16,11 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match, Route
+from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bbnb.emulator import api_agents, api_functions, api_sessions
+from bbnb.emulator import api_agents, api_contexts, api_functions, api_sessions
+from bbnb.emulator.api_connect import connect_routes
 from bbnb.emulator.faults import DroppedConnection
 from bbnb.emulator.wire import ApiError, error_response, json_response
 
@@ -36,13 +37,17 @@ def build_app(emu: EmulatorService) -> ASGIApp:
     """The whole emulator as one ASGI app."""
 
     async def health(request: Request) -> Response:
-        return json_response({"ok": True, "emulator": True, "simulated": True})
+        return json_response(
+            {"ok": True, "emulator": True, "simulated": True, "realBrowsers": emu.live.real}
+        )
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/", health, methods=["GET"]),
         *api_agents.routes(emu),
         *api_functions.routes(emu),
         *api_sessions.routes(emu),
+        *api_contexts.routes(emu),
+        *connect_routes(emu),
     ]
 
     async def on_api_error(request: Request, exc: Exception) -> Response:
@@ -83,7 +88,7 @@ class _TooLarge(ApiError):
 class Gate:
     """Counting, auth, body size and fault injection in front of the routes."""
 
-    def __init__(self, emu: EmulatorService, app: ASGIApp, routes: list[Route]) -> None:
+    def __init__(self, emu: EmulatorService, app: ASGIApp, routes: list[BaseRoute]) -> None:
         self.emu = emu
         self.app = app
         self.routes = routes
@@ -92,10 +97,11 @@ class Gate:
         partial = None
         for route in self.routes:
             match, _ = route.matches(scope)
+            path = getattr(route, "path", "?")
             if match is Match.FULL:
-                return f"{scope['method']} {route.path}"
+                return f"{scope['method']} {path}"
             if match is Match.PARTIAL and partial is None:
-                partial = f"{scope['method']} {route.path}"
+                partial = f"{scope['method']} {path}"
         return partial or f"{scope['method']} (unknown route)"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

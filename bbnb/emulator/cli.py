@@ -14,8 +14,9 @@ import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from bbnb.emulator.browsers import INSTALL_HINT
 from bbnb.emulator.config import DEFAULT_API_KEY, EmulatorConfig
-from bbnb.emulator.server import serve_in_thread
+from bbnb.emulator.server import RunningEmulator, serve_in_thread
 
 __all__ = ["build_config", "configure_parser", "main", "run"]
 
@@ -65,6 +66,27 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
         "--allow-remote",
         action="store_true",
         help="allow a --host other than loopback (the emulator has no real security)",
+    )
+    real = parser.add_argument_group("real browsers")
+    real.add_argument(
+        "--browsers",
+        choices=("real", "simulated", "auto"),
+        default="auto",
+        help="a real headless Chromium behind each session (auto: when one is installed)",
+    )
+    real.add_argument(
+        "--max-browsers",
+        type=_limit,
+        default=None,
+        metavar="N",
+        help="concurrent real browsers (default: from this machine's cores and memory)",
+    )
+    real.add_argument(
+        "--warm-browsers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="browsers kept launched ahead so a create does not wait (default 1)",
     )
     limits = parser.add_argument_group("limits (Developer plan defaults)")
     limits.add_argument(
@@ -134,6 +156,9 @@ def build_config(args: argparse.Namespace) -> EmulatorConfig:
         fault_slow_rate=args.fault_slow,
         fault_drop_rate=args.fault_drop,
         slow_seconds=args.slow_seconds,
+        browsers=args.browsers,
+        max_browsers=args.max_browsers,
+        warm_browsers=args.warm_browsers,
     )
 
 
@@ -164,7 +189,7 @@ def run(
     except (ValueError, RuntimeError, OSError) as exc:
         print(f"bbnb emulator: could not start: {exc}", file=sys.stderr)
         return 1
-    _banner(server.base_url, config, out)
+    _banner(server.base_url, server, out)
     waiter = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda signum, frame: waiter.set())
@@ -178,12 +203,23 @@ def run(
     return 0
 
 
-def _banner(base_url: str, config: EmulatorConfig, out: TextIO) -> None:
+def _banner(base_url: str, server: RunningEmulator, out: TextIO) -> None:
+    config = server.emulator.config
+    browsers = server.emulator.live.browsers
+    if browsers.real:
+        kind = (
+            f"  real browsers: a headless Chromium ({browsers.executable}) behind each "
+            f"session, up to {browsers.max_browsers} at once; agents are simulated"
+        )
+    elif config.browsers == "simulated":
+        kind = "  simulated: sessions have no real browser (--browsers simulated)"
+    else:
+        kind = "  simulated: " + INSTALL_HINT.replace("\n", "\n    ")
     lines: list[Any] = [
         f"bbnb emulator listening on {base_url}",
         f"  BROWSERBASE_BASE_URL={base_url}",
         f"  BROWSERBASE_API_KEY={config.api_key}",
-        "  simulated: results come from a local emulator, not from real browsers",
+        kind,
         f"  seed={config.seed} speed={config.speed:g} storage={config.db_path or 'memory'}",
         "  press Ctrl-C to stop",
     ]

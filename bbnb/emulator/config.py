@@ -61,6 +61,12 @@ class EmulatorConfig:
     fault_slow_rate: float = 0.0
     fault_drop_rate: float = 0.0
     slow_seconds: float = 2.0
+    # Real browsers behind sessions: "real", "simulated" or "auto" (real when one is found).
+    browsers: str = "simulated"
+    max_browsers: int | None = None  # None: from the machine's cores and memory
+    warm_browsers: int = 1
+    # Chromium --host-resolver-rules; {port} and {host} are the emulator's own address.
+    host_rules: tuple[str, ...] = ("MAP *.bbnb.test 127.0.0.1:{port}",)
 
     def __post_init__(self) -> None:
         if not self.speed > 0:
@@ -93,13 +99,23 @@ class EmulatorConfig:
             raise ValueError(f"retry_after must be >= 0 seconds, got {self.retry_after!r}")
         if self.max_body_bytes < 1024:
             raise ValueError(f"max_body_bytes must be >= 1024, got {self.max_body_bytes!r}")
+        if self.browsers not in ("real", "simulated", "auto"):
+            raise ValueError(
+                f"browsers must be 'real', 'simulated' or 'auto', got {self.browsers!r}"
+            )
+        if self.max_browsers is not None and self.max_browsers < 1:
+            raise ValueError(f"max_browsers must be >= 1 or None, got {self.max_browsers!r}")
+        if self.warm_browsers < 0:
+            raise ValueError(f"warm_browsers must be >= 0, got {self.warm_browsers!r}")
         if not self.api_key:
             raise ValueError("api_key must not be empty")
 
     @classmethod
     def realistic(cls, **overrides: Any) -> EmulatorConfig:
-        """The notebook default: 3% FAILED, 2% TIMED_OUT, 10% partly-conforming results."""
+        """The notebook default: 3% FAILED, 2% TIMED_OUT, 10% partly-conforming results,
+        and a real browser behind each session when one is installed."""
         values: dict[str, Any] = {
+            "browsers": "auto",
             "run_failure_rate": 0.03,
             "run_timeout_rate": 0.02,
             "partial_result_rate": 0.10,

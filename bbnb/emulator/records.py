@@ -286,3 +286,6 @@ class SessionRecord(_Row):
     settings: dict[str, Any] | None = None
     released_at: float | None = None
     proxy_bytes: int = 0
+    # Set when a real browser's session ended on its own (disconnect, timeout, crash).
+    end_status: str | None = None
+    ended_at: float | None = None

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import logging
 import os
 import threading
+from collections.abc import Coroutine
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 
@@ -25,6 +27,7 @@ from bbnb.emulator.faults import DroppedConnection
 __all__ = ["RunningEmulator", "embedded", "embedded_speed", "serve_in_thread"]
 
 _START_TIMEOUT = 30.0
+T = TypeVar("T")
 
 
 class _QuietDrops(logging.Filter):
@@ -49,8 +52,10 @@ class RunningEmulator:
         thread: threading.Thread,
         host: str,
         port: int,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         self.emulator = emulator
+        self.loop = loop
         self.host = host
         self.port = port
         self._server = server
@@ -71,6 +76,13 @@ class RunningEmulator:
     def speed(self) -> float:
         """How many times faster than real time simulated time runs."""
         return float(self.emulator.config.speed)
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Run ``coro`` on the server's event loop (where browsers and CDP clients live)."""
+        if self.loop is None or not self.running:
+            coro.close()
+            raise RuntimeError("the emulator is not running")
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     @property
     def running(self) -> bool:
@@ -96,7 +108,8 @@ class RunningEmulator:
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
-        return f"RunningEmulator({self.base_url}, {state}, simulated)"
+        kind = "real browsers" if self.emulator.live.real else "simulated"
+        return f"RunningEmulator({self.base_url}, {state}, {kind})"
 
 
 def serve_in_thread(
@@ -120,22 +133,35 @@ def serve_in_thread(
         lifespan="off",
         loop="asyncio",
         http="h11",
+        ws="websockets-sansio",
+        ws_max_size=2**31 - 1,
+        ws_ping_interval=None,
+        ws_per_message_deflate=False,  # CDP frames are small and many: compression costs more
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(uv_config)
     started = threading.Event()
     failure: list[BaseException] = []
+    loops: list[asyncio.AbstractEventLoop] = []
 
     def main() -> None:
         loop = asyncio.new_event_loop()
+        loops.append(loop)
         asyncio.set_event_loop(loop)
 
         async def serve() -> None:
             task = asyncio.ensure_future(server.serve())
             while not server.started and not task.done():  # noqa: ASYNC110 (uvicorn has no event)
                 await asyncio.sleep(0.01)
+            if server.started:
+                sockets = [s for srv in server.servers for s in srv.sockets]
+                if sockets:
+                    emu.live.bind(host, int(sockets[0].getsockname()[1]))
             started.set()
-            await task
+            try:
+                await task
+            finally:
+                await emu.live.aclose()
 
         try:
             loop.run_until_complete(serve())
@@ -153,7 +179,7 @@ def serve_in_thread(
         raise RuntimeError(f"the emulator did not start on {host}:{port}{reason}")
     sockets = [s for srv in server.servers for s in srv.sockets]
     bound_port = int(sockets[0].getsockname()[1]) if sockets else port
-    return RunningEmulator(emu, server, thread, host, bound_port)
+    return RunningEmulator(emu, server, thread, host, bound_port, loops[0])
 
 
 _embedded: RunningEmulator | None = None

@@ -30,6 +30,7 @@ from bbnb.emulator.functions import (
     builtin_functions,
 )
 from bbnb.emulator.limits import SessionLimiter
+from bbnb.emulator.live_sessions import LiveSessions
 from bbnb.emulator.records import (
     TERMINAL_RUN,
     AgentRecord,
@@ -97,6 +98,7 @@ class EmulatorService:
         for session in self.store.sessions.order:
             if self.session_state(session, now)[0] in ("PENDING", "RUNNING"):
                 self._active[session.session_id] = session
+        self.live = LiveSessions(self)
         if self.config.builtin_functions:
             for name, handler, duration in builtin_functions():
                 self.register_function(name, handler, duration=duration)
@@ -116,12 +118,15 @@ class EmulatorService:
         return self.clock.now()
 
     def close(self) -> None:
-        """Close the database, if any."""
+        """Kill every browser and close the database, if any."""
+        self.live.close()
         self.store.close()
 
     # -- sessions -----------------------------------------------------------------------
     def session_state(self, session: SessionRecord, now: float) -> tuple[str, float | None]:
         """(status, ended) of a session at ``now``."""
+        if session.end_status is not None:
+            return session.end_status, session.ended_at
         if session.owner == "run":
             run = self.store.runs.by_id.get(session.owner_id or "")
             if run is not None:
@@ -185,9 +190,21 @@ class EmulatorService:
         return self.store.add(session)
 
     def create_session(self, params: SessionCreateParams) -> SessionRecord:
-        """``POST /v1/sessions``."""
+        """``POST /v1/sessions`` without a browser (see ``open_session``)."""
         timeout = params.timeout or self.config.default_session_timeout
         return self._new_session(self.now(), timeout_s=timeout, params=params)
+
+    async def open_session(self, params: SessionCreateParams) -> SessionRecord:
+        """``POST /v1/sessions``: a session, with a real browser behind it when there is one."""
+        if not self.live.real:
+            return self.create_session(params)
+        self.live.check_capacity()
+        context = params.browser_settings.context if params.browser_settings else None
+        if context is not None:
+            self.live.contexts.get(context.id)
+        session = self.create_session(params)
+        await self.live.start(session, params)
+        return session
 
     def get_session(self, session_id: str) -> SessionRecord:
         session = self.store.sessions.by_id.get(session_id)
@@ -211,7 +228,9 @@ class EmulatorService:
             self.store.save(session)
         return session
 
-    def session_wire(self, session: SessionRecord, *, urls: bool) -> dict[str, Any]:
+    def session_wire(
+        self, session: SessionRecord, *, urls: bool, host: str | None = None
+    ) -> dict[str, Any]:
         now = self.now()
         status, ended = self.session_state(session, now)
         out: dict[str, Any] = {
@@ -233,11 +252,14 @@ class EmulatorService:
         if session.user_metadata is not None:
             out["userMetadata"] = session.user_metadata
         if urls:
-            out["connectUrl"] = f"wss://connect.emulator.invalid/?sessionId={session.session_id}"
-            out["seleniumRemoteUrl"] = "http://connect.emulator.invalid/webdriver"
-            out["signingKey"] = stable_uuid(
-                self.config.seed, "signing", session.session_id
-            ).replace("-", "")
+            sid = session.session_id
+            if self.live.real:
+                out["connectUrl"] = self.live.connect_url(sid, host)
+                out["seleniumRemoteUrl"] = f"http://{self.live.base(host)}/webdriver-not-emulated"
+            else:
+                out["connectUrl"] = f"wss://connect.emulator.invalid/?sessionId={sid}"
+                out["seleniumRemoteUrl"] = "http://connect.emulator.invalid/webdriver"
+            out["signingKey"] = self.live.signing_key(sid)
         return out
 
     # -- agents -------------------------------------------------------------------------

@@ -1,0 +1,126 @@
+"""Finding a Chromium, and what the emulator does without one."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from bbnb.emulator import Emulator, EmulatorConfig
+from bbnb.emulator.browsers import INSTALL_HINT, BrowserManager, find_browser
+from bbnb.emulator.browsers import manager as manager_module
+from bbnb.emulator.browsers.rules import RequestRules
+from bbnb.models import SessionCreateParams
+
+
+@pytest.fixture
+def no_browser(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A PATH and Playwright cache with no Chromium in them."""
+    monkeypatch.delenv("BBNB_CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path / "pw"))
+    monkeypatch.setattr(manager_module, "_told_missing", False)
+
+
+@pytest.fixture
+def fake_chromium(tmp_path: Path) -> Path:
+    """An executable file standing in for a browser binary."""
+    path = tmp_path / "bin" / "chromium"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def test_none_found_gives_none(no_browser: None) -> None:
+    """Without any Chromium, find_browser() is None."""
+    assert find_browser() is None
+
+
+def test_path_lookup_finds_chromium(no_browser: None, fake_chromium: Path) -> None:
+    """A chromium on PATH is found."""
+    assert find_browser() == str(fake_chromium)
+
+
+def test_env_var_wins(
+    no_browser: None, fake_chromium: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BBNB_CHROMIUM names the browser to use."""
+    monkeypatch.setenv("PATH", os.defpath)
+    monkeypatch.setenv("BBNB_CHROMIUM", str(fake_chromium))
+    assert find_browser() == str(fake_chromium)
+
+
+def test_a_wrong_env_var_is_a_clear_error(
+    no_browser: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A BBNB_CHROMIUM that is no executable says how to fix it."""
+    monkeypatch.setenv("BBNB_CHROMIUM", "/nowhere/chromium")
+    with pytest.raises(ValueError, match=r"BBNB_CHROMIUM.*unset it"):
+        find_browser()
+
+
+def test_playwright_cache_is_searched(no_browser: None, tmp_path: Path) -> None:
+    """A Chromium installed by `playwright install` is found in its cache."""
+    binary = tmp_path / "pw" / "chromium-1200" / "chrome-linux" / "chrome"
+    binary.parent.mkdir(parents=True)
+    binary.write_text("#!/bin/sh\n")
+    binary.chmod(0o755)
+    assert find_browser() == str(binary)
+
+
+def test_auto_without_browser_stays_simulated_and_says_so_once(
+    no_browser: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """--browsers auto with no Chromium: simulated sessions, one note with install lines."""
+    with caplog.at_level(logging.WARNING, logger="bbnb.emulator"):
+        first = Emulator(EmulatorConfig(browsers="auto"))
+        second = Emulator(EmulatorConfig(browsers="auto"))
+    assert not first.live.real and not second.live.real
+    notes = [r.getMessage() for r in caplog.records if "no Chromium found" in r.getMessage()]
+    assert len(notes) == 1
+    assert "apt-get install -y chromium" in notes[0]
+    assert "playwright install chromium" in notes[0]
+
+
+def test_real_without_browser_refuses(no_browser: None) -> None:
+    """--browsers real with no Chromium is an error carrying the install lines."""
+    with pytest.raises(ValueError, match="apt-get install"):
+        BrowserManager(mode="real")
+
+
+@pytest.mark.parametrize("mode", [pytest.param("fake", id="unknown"), pytest.param("", id="empty")])
+def test_unknown_mode_is_refused(mode: str) -> None:
+    """browsers= must be real, simulated or auto."""
+    with pytest.raises(ValueError, match="real"):
+        EmulatorConfig(browsers=mode)
+
+
+def test_simulated_sessions_keep_the_old_connect_url() -> None:
+    """Without a browser, connectUrl stays the documented invalid host."""
+    emu = Emulator(EmulatorConfig(browsers="simulated"))
+    wire = emu.session_wire(emu.create_session(SessionCreateParams()), urls=True)
+    assert wire["connectUrl"].startswith("wss://connect.emulator.invalid/")
+    assert INSTALL_HINT.startswith("no Chromium found")
+
+
+@pytest.mark.parametrize(
+    ("url", "blocked"),
+    [
+        pytest.param("http://shop.example.com/x", False, id="allowed-subdomain"),
+        pytest.param("http://example.com/", False, id="allowed-domain"),
+        pytest.param("http://127.0.0.1:8000/", True, id="ipv4-literal"),
+        pytest.param("http://[::1]/", True, id="ipv6-literal"),
+        pytest.param("http://evil.com/", True, id="other-host"),
+        pytest.param("http://example.com.evil.com/", True, id="suffix-trick"),
+        pytest.param("data:text/html,hi", False, id="data-url"),
+        pytest.param("http://ads.doubleclick.net/p", True, id="ad-host"),
+    ],
+)
+def test_request_rules(url: str, blocked: bool) -> None:
+    """allowedDomains and blockAds verdicts, IP literals included."""
+    rules = RequestRules(["*.example.com", "example.com"], block_ads=True)
+    assert (rules.verdict(url) is not None) is blocked
