@@ -370,6 +370,12 @@ class ListTarget:
     path: str
     name: str
     items: dict[str, Any]
+    max_items: int | None = None
+
+
+def _limit(schema: dict[str, Any]) -> int | None:
+    limit = schema.get("maxItems")
+    return limit if isinstance(limit, int) and not isinstance(limit, bool) else None
 
 
 def list_targets(schema: dict[str, Any] | None) -> list[ListTarget]:
@@ -386,7 +392,7 @@ def list_targets(schema: dict[str, Any] | None) -> list[ListTarget]:
     for name, sub in (top.get("properties") or {}).items():
         sub = _resolve(sub, root)
         if "array" in _types(sub):
-            out.append(ListTarget(name, name, _resolve(sub.get("items", {}), root)))
+            out.append(ListTarget(name, name, _resolve(sub.get("items", {}), root), _limit(sub)))
     return out
 
 
