@@ -27,7 +27,6 @@ from bbnb.emulator.extract import (
     list_targets,
     missing_fields,
     pick_collection,
-    words,
 )
 from bbnb.emulator.pagefacts import PageFacts, Record, read_page
 from bbnb.emulator.pages import Page, PageError, PageOpener, normalize_url
@@ -37,13 +36,15 @@ __all__ = ["AgentOutcome", "AgentStopped", "Step", "browse", "substitute", "task
 _URL = re.compile(r"\bhttps?://[^\s<>\"'`)\]]+", re.IGNORECASE)
 _BARE = re.compile(
     r"(?<![\w@/.:-])((?:localhost|127\.\d+\.\d+\.\d+|(?:[a-z0-9-]+\.)+(?:bbnb\.test|com|org|net|"
-    r"io|dev|ai|co|edu|gov|uk|de|fr|app|info|news))(?::\d{2,5})?(?:/[^\s<>\"'`)\]]*)?)",
+    r"io|dev|ai|co|edu|gov|uk|de|fr|app|info|news))(?::\d{1,5})?(?:/[^\s<>\"'`)\]]*)?)",
     re.IGNORECASE,
 )
 _PLACEHOLDER = re.compile(r"%([A-Za-z_][A-Za-z0-9_.-]*)%")
 _ALL_WORDS = re.compile(r"\b(all|every|each)\b", re.IGNORECASE)
 _COUNT = re.compile(r"\b(?:top|first|latest|newest)\s+(\d{1,3})\b", re.IGNORECASE)
-_LINK_STOP = frozenset(["our", "the", "a", "an", "of", "and", "to", "in", "on", "for", "home", "page", "more", "all"])
+_LINK_STOP = frozenset(
+    ["our", "the", "a", "an", "of", "and", "to", "in", "on", "for", "home", "page", "more", "all"]
+)
 MAX_PAGES = 60
 MAX_START_URLS = 3
 NAV_TIMEOUT = 15.0
@@ -213,13 +214,24 @@ class _Run:
         step.done = self.now()
 
 
+def _plain_words(text: str) -> frozenset[str]:
+    out = set()
+    for word in re.findall(r"[a-z0-9]+", text.lower()):
+        word = (
+            word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+        )
+        if word not in _LINK_STOP and len(word) > 2:
+            out.add(word)
+    return frozenset(out)
+
+
 def _link_to_follow(facts: PageFacts, task_words: frozenset[str], seen: set[str]) -> str | None:
     host = urlsplit(facts.url).netloc
     best: tuple[int, str] | None = None
     for text, href in facts.links:
         if urlsplit(href).netloc != host or href.split("#")[0] in seen:
             continue
-        link_words = {w for w in words(text) if w not in _LINK_STOP and len(w) > 2}
+        link_words = _plain_words(text)
         fits = bool(link_words) and link_words <= task_words
         if fits and (best is None or len(link_words) > best[0]):
             best = (len(link_words), href)
@@ -246,7 +258,7 @@ async def _read_list(run: _Run, facts: PageFacts, target: ListTarget, task: str)
         if wanted == 0 or (wanted is not None and len(records) >= wanted):
             break
         page = await run.open(page.next_url, "The list goes on; opening the next page.")
-        collection = pick_collection(page.collections, target)
+        collection = pick_collection(page.collections, target, kind=collection.kind)
         records += collection.records if collection is not None else []
     if wanted:
         records = records[:wanted]
@@ -316,14 +328,15 @@ async def _work(
 ) -> AgentOutcome:
     if not urls:
         raise PageError("NO_PAGE", "the task names no page the agent can open")
-    task_words = words(task)
+    task_words = _plain_words(task)
     targets = list_targets(schema)
     lists: dict[str, list[Record]] = {}
     facts: PageFacts | None = None
     for url in urls:
         facts = await run.open(url, f"The task names {url}; opening it.")
         seen = {facts.url, url}
-        for _ in range(3):
+        at_root = urlsplit(url).path in ("", "/") and not urlsplit(url).query
+        for _ in range(3 if at_root else 0):
             link = _link_to_follow(facts, task_words, seen)
             if link is None:
                 break

@@ -411,11 +411,20 @@ def missing_fields(target: ListTarget, record: Record, base: str) -> list[str]:
     return [n for n in names if _find(n, _resolve(props[n], target.items), record, base) is None]
 
 
-def pick_collection(collections: list[Collection], target: ListTarget) -> Collection | None:
-    """The collection on a page whose records best fit ``target``'s items."""
+def pick_collection(
+    collections: list[Collection], target: ListTarget, *, kind: str | None = None
+) -> Collection | None:
+    """The collection on a page whose records best fit ``target``'s items (at least two
+    of them; or any number when it is of ``kind``, as on a list's last page)."""
+    if kind is not None:
+        same = [c for c in collections if c.kind == kind]
+        if same:
+            return max(same, key=lambda c: len(c.records))
     props = _wanted(target)
     best: tuple[float, Collection] | None = None
     for collection in collections:
+        if len(collection.records) < 2:
+            continue
         keys = {fact.key for record in collection.records[:3] for fact in record.facts}
         score = 0.0
         for name in props:

@@ -280,10 +280,10 @@ def _blocks(tree: LexborHTMLParser, base: str) -> list[Collection]:
                 continue
             groups.setdefault((child.tag, _attr(child, "class") or ""), []).append(child)
         for (tag, cls), members in groups.items():
-            if len(members) < 2 or _skipped(parent):
+            if _skipped(parent):
                 continue
             records = [r for m in members if (r := _block_record(m, base)) is not None]
-            if len(records) >= 2:
+            if records and (len(records) >= 2 or tag in ("li", "article")):
                 out.append(Collection(f"'{tag}{'.' + cls if cls else ''}' list items", records))
     return out
 
