@@ -46,7 +46,7 @@ class PageError(Exception):
     """A navigation that did not get a page: ``code`` says why, the message how."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
 
