@@ -198,6 +198,12 @@ class _Run:
             raise PageError(
                 "CAPTCHA_UNSOLVED", f"{nav.url} is behind a CAPTCHA the agent cannot solve"
             )
+        if facts.login_form and normalize_url(url) != nav.url:
+            raise PageError(
+                "LOGIN_REQUIRED",
+                f"{url} sent the agent to the sign-in page {nav.url}; the rule-based agent does "
+                "not log in (use a browser context that is signed in)",
+            )
         if nav.status == 404:
             raise PageError("PAGE_NOT_FOUND", f"{nav.url} answered 404 Not Found")
         if nav.status >= 400:

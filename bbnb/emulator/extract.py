@@ -92,6 +92,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "number": ("count",),
     "review": ("review", "count"),
     "word": ("word", "count"),
+    "qty": ("quantity",),
 }
 _TRUE = ("yes", "true", "instock", "in stock", "available", "y", "1", "onlineonly")
 _FALSE = (
@@ -111,7 +112,9 @@ def words(name: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def _key_score(prop: frozenset[str], key: str) -> float:
+def _key_score(prop: frozenset[str], key: str, *, described: bool = False) -> float:
+    """How well ``key`` fits a property's words (its name's, or its description's when
+    ``described``: then the key's words need only be among them)."""
     parts = [p for p in key.split(".") if p and not p.startswith("@")] or [key]
     last = words(parts[-1])
     parents: set[str] = set()
@@ -119,6 +122,8 @@ def _key_score(prop: frozenset[str], key: str) -> float:
         parents |= words(part)
     if not prop or not last:
         return 0.0
+    if described:
+        return 1.6 * len(prop & last) / len(last) - 0.1 * len(parents - prop)
     score = 2.0 * len(prop & last) / len(prop | last)
     score += len(prop & parents) / len(prop)
     return score - 0.1 * len(parents - prop)
@@ -180,6 +185,8 @@ def _number(value: Any) -> float | None:
     if isinstance(value, int | float):
         return float(value) if math.isfinite(value) else None
     if isinstance(value, str):
+        if "://" in value:
+            return None
         match = _NUMBER.search(value)
         if match:
             return float(match.group().replace(",", ""))
@@ -284,12 +291,12 @@ def _describe(fact: Fact) -> str:
 
 def _find(name: str, schema: dict[str, Any], record: Record, base: str) -> tuple[Any, Fact] | None:
     best: tuple[float, int, Any, Fact] | None = None
-    targets = [(words(name), 1.0)]
+    targets = [(words(name), False)]
     if isinstance(schema.get("description"), str):
-        targets.append((words(schema["description"]), 0.8))
-    for prop, weight in targets:
+        targets.append((words(schema["description"]), True))
+    for prop, described in targets:
         for fact in record.facts:
-            score = _key_score(prop, fact.key) * weight
+            score = _key_score(prop, fact.key, described=described)
             if score < THRESHOLD or (best is not None and (score, fact.rank) <= best[:2]):
                 continue
             value = coerce(fact.value, schema, base)
@@ -422,17 +429,38 @@ def pick_collection(
             return max(same, key=lambda c: len(c.records))
     props = _wanted(target)
     best: tuple[float, Collection] | None = None
+    linked: tuple[int, Collection] | None = None
     for collection in collections:
         if len(collection.records) < 2:
             continue
         keys = {fact.key for record in collection.records[:3] for fact in record.facts}
         score = 0.0
-        for name in props:
-            score += max((min(_key_score(words(name), k), 2.0) for k in keys), default=0.0)
+        for name, sub in props.items():
+            about = sub.get("description")
+            described = words(about) if isinstance(about, str) else frozenset()
+            score += max(
+                (
+                    min(
+                        max(_key_score(words(name), k), _key_score(described, k, described=True)),
+                        2.0,
+                    )
+                    for k in keys
+                ),
+                default=0.0,
+            )
         score += 0.05 * min(len(collection.records), 20)
         if score > THRESHOLD and (best is None or score > best[0]):
             best = (score, collection)
-    return None if best is None else best[1]
+        size = len(collection.records)
+        if all("url" in r.key_list() for r in collection.records) and (
+            linked is None or size > linked[0]
+        ):
+            linked = (size, collection)
+    if best is not None:
+        return best[1]
+    # Nothing on the page names the fields: a list of links to items, whose own pages
+    # may hold them (the agent opens them).
+    return None if linked is None or linked[0] < 3 else linked[1]
 
 
 def fill(

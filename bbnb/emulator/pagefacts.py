@@ -35,6 +35,17 @@ _NEXT_WORDS = (
 _BYLINE = re.compile(r"\bBy ([A-Z][\w.'-]+(?: [A-Z][\w.'-]+){1,2})\s*(?:$|[·|,;(])")
 _LABEL_TEXT = re.compile(r"^\s*([A-Za-z][\w ()/&.'-]{0,40}?)\s*:\s+(\S.*)$")
 _SPACE = re.compile(r"\s+")
+# Structured items about the site rather than the page's subject: read after the others.
+_PAGE_TYPES = frozenset(
+    (
+        "WebSite",
+        "WebPage",
+        "BreadcrumbList",
+        "Organization",
+        "SiteNavigationElement",
+        "SearchAction",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -91,18 +102,19 @@ class PageFacts:
     next_url: str | None
     captcha: bool
     text: str
+    login_form: bool = False
 
     def page_record(self) -> Record:
         """The page as one record: its main item, labels, then title, heading and URL."""
         record = Record()
-        if self.items:
-            record = record.merged(self.items[0][1])
+        for _, item in sorted(self.items, key=lambda kind_item: kind_item[0] in _PAGE_TYPES):
+            record = record.merged(item)
         record = record.merged(self.labels)
         record.add("title", self.title, "the page title", 1)
         h1 = next((text for level, text in self.headings if level == 1), None)
         record.add("heading", h1, "the page's first heading", 0)
         record.add("url", self.url, "the page URL", 0)
-        record.add("links", len(self.links), "counting the page's links", 0)
+        record.add("number of links", len(self.links), "counting the page's links", 0)
         return record
 
 
@@ -173,18 +185,18 @@ def _microdata_walk(node: LexborNode, prefix: str, out: Record, how: str) -> Non
         prop = _attr(child, "itemprop")
         if prop:
             key = f"{prefix}.{prop}" if prefix else prop
-            if child.attributes.get("itemscope") is not None:
+            if "itemscope" in child.attributes:
                 _microdata_walk(child, key, out, how)
                 continue
             out.add(key, _microdata_value(child), how, 3)
-        if child.attributes.get("itemscope") is None:
+        if "itemscope" not in child.attributes:
             _microdata_walk(child, prefix, out, how)
 
 
 def _microdata_items(tree: LexborHTMLParser) -> list[tuple[str, Record]]:
     items: list[tuple[str, Record]] = []
     for node in tree.css("[itemscope]"):
-        if node.attributes.get("itemprop") is not None:
+        if "itemprop" in node.attributes:
             continue
         kind = (_attr(node, "itemtype") or "Thing").rstrip("/").rsplit("/", 1)[-1]
         record = Record()
@@ -371,4 +383,5 @@ def read_page(html: str, url: str) -> PageFacts:
         next_url=_next_url(tree, base),
         captcha=_captcha(tree, title),
         text=_text(body) if body is not None else "",
+        login_form=tree.css_first('input[type="password"]') is not None,
     )
