@@ -150,7 +150,7 @@ def test_missing_fields_are_reported_not_invented() -> None:
 
 def test_next_page_and_captcha_are_seen() -> None:
     """rel=next or a 'Next' link is the next page; a reCAPTCHA widget marks a gate."""
-    facts = read_page(_page('<a href="?p=2">Next ›</a><div class="g-recaptcha"></div>'), URL)
+    facts = read_page(_page('<a href="?p=2">Next \u203a</a><div class="g-recaptcha"></div>'), URL)
     assert facts.next_url == "http://127.0.0.1:9/page?p=2" and facts.captcha
 
 
