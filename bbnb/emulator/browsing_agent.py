@@ -156,7 +156,9 @@ class _Run:
         should_stop: Callable[[], bool],
         nav_timeout: float,
         max_pages: int,
+        progress: Callable[[list[Step]], None],
     ) -> None:
+        self.progress = progress
         self.page = page
         self.now = now
         self.should_stop = should_stop
@@ -164,6 +166,11 @@ class _Run:
         self.max_pages = max_pages
         self.steps: list[Step] = []
         self.opened: list[str] = []
+
+    def finish(self, step: Step) -> None:
+        """Mark ``step`` done now and report the steps so far."""
+        step.done = self.now()
+        self.progress(self.steps)
 
     def step(self, tool: str, thought: str, tool_input: dict[str, Any]) -> Step:
         if self.should_stop():
@@ -183,7 +190,7 @@ class _Run:
             nav = await self.page.goto(url, time_limit=self.nav_timeout)
         except PageError as exc:
             step.output = {"error": exc.message, "code": exc.code}
-            step.done = self.now()
+            self.finish(step)
             raise
         html = await self.page.content()
         step.output = {"url": nav.url, "status": nav.status}
@@ -193,7 +200,7 @@ class _Run:
         facts = read_page(html, nav.url)
         step.output["title"] = facts.title
         step.output["ms"] = round((time.perf_counter() - started) * 1000.0, 1)
-        step.done = self.now()
+        self.finish(step)
         if facts.captcha:
             raise PageError(
                 "CAPTCHA_UNSOLVED", f"{nav.url} is behind a CAPTCHA the agent cannot solve"
@@ -217,7 +224,7 @@ class _Run:
         step = self.step("screenshot", f"Looking at {facts.url}.", {})
         step.image = image
         step.output = {"mediaType": "image/png", "bytes": len(image)}
-        step.done = self.now()
+        self.finish(step)
 
 
 def _plain_words(text: str) -> frozenset[str]:
@@ -312,11 +319,13 @@ async def browse(
     should_stop: Callable[[], bool] = lambda: False,
     nav_timeout: float = NAV_TIMEOUT,
     max_pages: int = MAX_PAGES,
+    progress: Callable[[list[Step]], None] = lambda steps: None,
 ) -> AgentOutcome:
-    """Work ``task`` (variables already substituted) on the pages it names."""
+    """Work ``task`` (variables already substituted) on the pages it names; ``progress``
+    sees the steps so far after each one ends."""
     urls = [u for u in task_urls(task) if opener.can_open(u)][:MAX_START_URLS]
     async with opener.open() as page:
-        run = _Run(page, now, should_stop, nav_timeout, max_pages)
+        run = _Run(page, now, should_stop, nav_timeout, max_pages, progress)
         try:
             return await _work(run, task, schema, urls, opener.name)
         except PageError as exc:
@@ -370,7 +379,7 @@ async def _work(
         extraction = fill(schema, facts.page_record(), lists, facts.url)
         output = extraction.value
     step.output = {"extracted": output, "missing": extraction.missing}
-    step.done = run.now()
+    run.finish(step)
     return AgentOutcome(
         "COMPLETED",
         output=output,

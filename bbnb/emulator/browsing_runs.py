@@ -96,7 +96,12 @@ async def _work(
     try:
         async with asyncio.timeout(limit):
             outcome = await browse(
-                task, schema, opener, now=clock.now, should_stop=lambda: run.stopped_at is not None
+                task,
+                schema,
+                opener,
+                now=clock.now,
+                should_stop=lambda: run.stopped_at is not None,
+                progress=lambda steps: _show(run, AgentOutcome("RUNNING", steps=steps)),
             )
     except AgentStopped:
         log.info("run %s was stopped while browsing", run.run_id)
@@ -113,10 +118,7 @@ async def _work(
         run.outcome = outcome.status
         run.cause = list(outcome.cause) if outcome.cause else None
         run.steps = sum(1 for s in outcome.steps)
-        run.trace = [
-            [t, role, _secret_free(content, run.variables)]
-            for t, role, content in outcome.messages()
-        ]
+        _show(run, outcome)
         if outcome.status == "COMPLETED":
             run.result = {
                 "output": outcome.output,
@@ -125,6 +127,13 @@ async def _work(
                 "taskDuration": round(run.run_s * emu.config.speed, 1),
             }
     emu.store.save(run)
+
+
+def _show(run: RunRecord, outcome: AgentOutcome) -> None:
+    """Put ``outcome``'s messages on the run (as far as they go), without secrets."""
+    run.trace = [
+        [t, role, _secret_free(content, run.variables)] for t, role, content in outcome.messages()
+    ]
 
 
 def _secret_free(content: Any, variables: dict[str, str]) -> Any:

@@ -4,9 +4,11 @@ products, a table, a title, pagination, the CAPTCHA gate, 404, timeouts, message
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -349,3 +351,79 @@ def test_unopenable_task_falls_back_and_says_so(run_task: Any) -> None:
 def test_task_urls(task: str, urls: list[str]) -> None:
     """URLs and bare hosts are found in order, with a scheme; e-mail addresses are not URLs."""
     assert task_urls(task) == urls
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
+
+
+class _RenderingPage:
+    """An HTTP page that also 'renders' (a fixed PNG) and can be held before loading."""
+
+    def __init__(self, inner: Any, hold: asyncio.Event | None) -> None:
+        self.inner = inner
+        self.hold = hold
+
+    async def goto(self, url: str, *, time_limit: float) -> Any:
+        if self.hold is not None:
+            await self.hold.wait()
+        return await self.inner.goto(url, time_limit=time_limit)
+
+    async def content(self) -> str:
+        return str(await self.inner.content())
+
+    async def screenshot(self) -> bytes | None:
+        return PNG
+
+    async def pdf(self) -> bytes | None:
+        return None
+
+
+class _RenderingPages:
+    """A page opener like a browser's: the emulator's agent uses it when set on the emulator."""
+
+    name = "test pages that render"
+
+    def __init__(self, seed: int, hold: asyncio.Event | None = None) -> None:
+        self.http = HttpPages(seed)
+        self.hold = hold
+
+    def can_open(self, url: str) -> bool:
+        return self.http.can_open(url)
+
+    @contextlib.asynccontextmanager
+    async def open(self) -> AsyncIterator[Any]:
+        async with self.http.open() as page:
+            yield _RenderingPage(page, self.hold)
+
+
+def test_screenshot_is_a_file_part(emulator: Emulator, run_task: Any) -> None:
+    """With pages that render, the agent takes a screenshot and sends it as a PNG file part."""
+    emulator.page_opener = _RenderingPages(emulator.config.seed)  # type: ignore[attr-defined]
+    done, messages = run_task("Report the page title of news.bbnb.test")
+    files = [
+        part
+        for m in messages
+        if isinstance(m["message"]["content"], list)
+        for part in m["message"]["content"]
+        if part["type"] == "file"
+    ]
+    assert files == [
+        {"type": "file", "mediaType": "image/png", "data": base64.b64encode(PNG).decode()}
+    ]
+    assert "test pages that render" in done["result"]["summary"]
+
+
+def test_stop_while_browsing(emulator: Emulator, api: TestClient, clock: ManualClock) -> None:
+    """A run stopped while a page loads ends STOPPED; the agent does nothing more."""
+    hold = api.portal.call(asyncio.Event)
+    emulator.page_opener = _RenderingPages(emulator.config.seed, hold)  # type: ignore[attr-defined]
+    run = api.post("/v1/agents/runs", json={"task": "List all products on shop.bbnb.test"}).json()
+    assert api.get(f"/v1/agents/runs/{run['runId']}").json()["status"] in ("PENDING", "RUNNING")
+    assert api.post(f"/v1/agents/runs/{run['runId']}/stop").status_code == 202
+    api.portal.call(hold.set)
+    api.portal.call(emulator.drain)
+    clock.advance(3600)
+    done = api.get(f"/v1/agents/runs/{run['runId']}").json()
+    assert done["status"] == "STOPPED" and "result" not in done
+    messages = api.get(f"/v1/agents/runs/{run['runId']}/messages", params={"all": "true"}).json()
+    assert len([m for m in messages["data"] if m["message"]["role"] == "tool"]) <= 1
