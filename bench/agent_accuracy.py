@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import re
 import sys
@@ -306,6 +307,15 @@ def main() -> int:
     for kind, lines in misses.items():
         for line in lines:
             print(f"  miss [{kind}] {line}")
+    figures = {
+        "accuracy": {k: round(correct[k] / fields[k], 4) for k in TARGETS if fields[k]},
+        "runs": len(results),
+        "runs_per_minute": round(len(results) / elapsed * 60),
+        "pages_opened": pages,
+        "answers": dict(answers),
+        "fallback": fallback,
+    }
+    print("FIGURES " + json.dumps(figures, sort_keys=True))
     return 0 if ok and fallback == 0 and not answers["failed"] else 1
 
 
