@@ -5,7 +5,8 @@ loopback server; any page once a real browser is wired) is worked for real by
 ``bbnb.emulator.browsing_agent`` in the background.  While it works, the run is
 RUNNING with a provisional end at the maximum run time (``TIMED_OUT`` if the agent
 has not finished by then); when it finishes, its real duration, outcome, cause,
-result and messages are stored on the record.  Other runs (no page it can open, or
+result and messages are stored on the record.  Real work takes real time, so the
+limit is ``config.run_max_seconds`` of the emulator's clock, whatever its speed.  Other runs (no page it can open, or
 ``pauseWhen``, which the rule-based agent cannot judge) keep the simulated plan, and
 their transcript says why.
 """
@@ -66,8 +67,7 @@ def start_browsing(
     opener = opener_of(emu)
     if not _browsable(emu, run, opener):
         return None
-    speed = emu.config.speed
-    limit = emu.config.run_max_seconds / speed
+    limit = emu.config.run_max_seconds  # real work runs on real time: no speed-up
     run.run_s = limit
     run.outcome = "TIMED_OUT"
     run.cause = ["TIMED_OUT", f"The run exceeded its maximum duration of {limit:g} seconds."]
@@ -112,8 +112,8 @@ async def _work(
         outcome = AgentOutcome(
             "FAILED", cause=("AGENT_ERROR", "The rule-based agent failed; see the emulator log.")
         )
-    if outcome is not None and run.stopped_at is None:
-        end = clock.now()
+    end = clock.now()
+    if outcome is not None and run.stopped_at is None and end < run.start + limit:
         run.run_s = max(0.0, end - run.start)
         run.outcome = outcome.status
         run.cause = list(outcome.cause) if outcome.cause else None
@@ -124,7 +124,7 @@ async def _work(
                 "output": outcome.output,
                 "summary": outcome.summary,
                 "stepsTaken": run.steps,
-                "taskDuration": round(run.run_s * emu.config.speed, 1),
+                "taskDuration": round(run.run_s, 1),
             }
     emu.store.save(run)
 
