@@ -11,6 +11,18 @@ screenshot or a PDF (``None`` otherwise).  Failures raise ``PageError`` with a c
 loopback hosts (``127.0.0.1``, ``localhost``, ``::1``, over real HTTP); anything else
 fails clearly, because without a browser the emulator does not go to the internet.
 A real-browser opener over CDP implements the same four methods.
+
+Wiring a browser (a small adapter over the emulator's CDP client): a ``PageOpener``
+whose ``open()`` creates a tab in the session's browser (``Target.createTarget``,
+attach, ``Page.enable``/``Network.enable``) and closes it on exit, and whose page
+does ``goto`` = ``Page.navigate`` then wait for ``Page.loadEventFired`` within
+``asyncio.timeout(time_limit)`` (the main frame's ``Network.responseReceived`` gives
+the status, ``location.href`` the final URL, ``Page.downloadWillBegin`` a download;
+``errorText`` from ``Page.navigate`` becomes ``NAVIGATION_FAILED``), ``content`` =
+``document.documentElement.outerHTML``, ``screenshot`` = ``Page.captureScreenshot``,
+``pdf`` = ``Page.printToPDF``.  Set it as ``emulator.page_opener`` (agent runs; see
+``bbnb.emulator.browsing_runs.opener_of``) and pass it to ``FunctionContext(pages=...)``
+(built-in functions).
 """
 
 from __future__ import annotations
