@@ -20,6 +20,7 @@ from bbnb.emulator import Emulator
 from bbnb.emulator.browsing_agent import browse, task_urls
 from bbnb.emulator.pages import HttpPages
 from bbnb.emulator.web import ground_truth
+from tests.emulator.contract import OpenAPI, check_response
 
 PRODUCT = {
     "@context": "https://schema.org",
@@ -396,10 +397,15 @@ class _RenderingPages:
             yield _RenderingPage(page, self.hold)
 
 
-def test_screenshot_is_a_file_part(emulator: Emulator, run_task: Any) -> None:
-    """With pages that render, the agent takes a screenshot and sends it as a PNG file part."""
+def test_screenshot_is_a_file_part(emulator: Emulator, run_task: Any, openapi: OpenAPI) -> None:
+    """With pages that render, the agent takes a screenshot and sends it as a PNG file part;
+    the run and its messages keep Browserbase's shapes."""
     emulator.page_opener = _RenderingPages(emulator.config.seed)  # type: ignore[attr-defined]
     done, messages = run_task("Report the page title of news.bbnb.test")
+    check_response(openapi, "AgentRuns_get", 200, done)
+    check_response(
+        openapi, "AgentRuns_messages", 200, {"data": messages, "nextSince": messages[-1]["id"]}
+    )
     files = [
         part
         for m in messages
