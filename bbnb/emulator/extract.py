@@ -361,13 +361,23 @@ def _fill_list(
             if item:
                 values.append(item)
         else:
-            found = _find(name, items, record, base)
+            found = _find(name, items, record, base) or _plain_value(items, record, base)
             if found is not None:
                 values.append(found[0])
                 out.note(where, _describe(found[1]))
     if not values:
         out.missing.append(path)
     return values
+
+
+def _plain_value(schema: dict[str, Any], record: Record, base: str) -> tuple[Any, Fact] | None:
+    """A list item's own name or text, for a list of plain values."""
+    for fact in record.facts:
+        if fact.key in ("name", "text"):
+            value = coerce(fact.value, schema, base)
+            if value is not None and value != "":
+                return value, fact
+    return None
 
 
 @dataclass(frozen=True)
@@ -458,6 +468,10 @@ def pick_collection(
             linked = (size, collection)
     if best is not None:
         return best[1]
+    if "object" not in _types(target.items):
+        # A list of plain values whose name the page does not use: the page's longest list.
+        lists = [c for c in collections if len(c.records) >= 2]
+        return max(lists, key=lambda c: len(c.records)) if lists else None
     # Nothing on the page names the fields: a list of links to items, whose own pages
     # may hold them (the agent opens them).
     return None if linked is None or linked[0] < 3 else linked[1]

@@ -254,9 +254,12 @@ def _skipped(node: LexborNode) -> bool:
 
 def _block_record(node: LexborNode, base: str) -> Record | None:
     link = node.css_first("a[href]")
-    if link is None:
-        return None
     record = Record()
+    if link is None:
+        if node.tag != "li":
+            return None
+        record.add("text", _text(node), "a list item's text", 1)
+        return record if record.facts else None
     heading = next((h for h in node.css(",".join(_HEADINGS))), None)
     name = _text(heading) if heading is not None else _text(link)
     record.add("name", name, "a list item's heading or link text", 2)

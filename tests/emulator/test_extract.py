@@ -167,3 +167,11 @@ def test_next_page_and_captcha_are_seen() -> None:
 def test_words(name: str, expected: set[str]) -> None:
     """Names split into matching words through case, stop words and synonyms."""
     assert words(name) == expected
+
+
+def test_list_of_plain_values() -> None:
+    """An array of strings whose name the page does not use takes the longest list's items."""
+    body = "<ul><li>Home</li></ul><ul><li>Waterproof</li><li>Light</li><li>Warm</li></ul>"
+    schema = _obj(features={"type": "array", "items": {"type": "string"}})
+    result, _ = extract(_page(body), URL, schema)
+    assert result.value == {"features": ["Waterproof", "Light", "Warm"]}
