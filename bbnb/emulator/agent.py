@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bbnb.emulator.browsing_runs import fallback_reason, trace_messages
 from bbnb.emulator.config import EmulatorConfig
 from bbnb.emulator.fakedata import Hints, generate, spoil
 from bbnb.emulator.records import RunRecord
@@ -122,7 +123,8 @@ def make_result(
         output = f"I looked at {hints.domain} and found {n} matching results for the task."
     result = {
         "output": output,
-        "summary": f"Worked on {hints.domain} in {steps} steps.",
+        "summary": f"Worked on {hints.domain} in {steps} steps (simulated: generated values, "
+        "no page was read).",
         "stepsTaken": steps,
         "taskDuration": round(run_s, 1),
     }
@@ -183,13 +185,17 @@ def _step_tool(
 
 def transcript(run: RunRecord, now: float) -> list[dict[str, Any]]:
     """The messages a run has written by ``now``, oldest first (wire-shaped)."""
+    if run.trace is not None:
+        return trace_messages(run, now)
     rng = random.Random(run.seed ^ 0x5EED)
     site = task_hints(run.task).domain
     state = run.state(now)
     horizon = now if state.ended is None else min(now, state.ended)
     steps = run.steps
     slot = run.run_s / (steps + 1)
-    items: list[tuple[float | None, str, Any]] = []
+    reason = fallback_reason(run.task, run.pause_when)
+    note = f"No page was read: {reason}. The answer will be generated values (simulated)."
+    items: list[tuple[float | None, str, Any]] = [(run.start, "assistant", note)]
     pause_index = max(1, steps // 2) if run.pause_offset is not None else None
     for index in range(steps):
         if index == pause_index:

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bbnb.emulator import api_agents, api_contexts, api_functions, api_sessions
 from bbnb.emulator.api_connect import connect_routes
 from bbnb.emulator.faults import DroppedConnection
+from bbnb.emulator.web.app import with_local_web
 from bbnb.emulator.wire import ApiError, error_response, json_response
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def build_app(emu: EmulatorService) -> ASGIApp:
             Exception: on_crash,
         },
     )
-    return Gate(emu, inner, routes)
+    return with_local_web(emu.config.seed, Gate(emu, inner, routes))
 
 
 class _TooLarge(ApiError):

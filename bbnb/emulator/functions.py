@@ -9,10 +9,20 @@ whose lines appear in ``GET /v1/functions/invocations/{id}/logs``.  Returning
 Built-in demo functions (registered unless ``builtin_functions=False``):
 
 - ``echo``: returns its params.
-- ``page-title``: ``{"url": ...}`` -> ``{"url", "title", "status"}``, simulated
-  (nothing is fetched; the title is made up from the URL).
-- ``extract``: ``{"url", "schema"?, "instruction"?}`` -> data conforming to the
-  schema, made up like an agent's answer.
+- ``page-title``: ``{"url": ...}`` -> ``{"url", "title", "status"}`` of the page as
+  loaded (the final URL after redirects).
+- ``extract``: ``{"url", "schema"?, "instruction"?}`` -> ``{"url", "data", "sources",
+  "missing"}``: the schema filled from the page by the agent's extractor
+  (``bbnb.emulator.extract``), with how each field was found.
+- ``screenshot`` / ``pdf``: ``{"url"}`` -> ``{"url", "mediaType", "data"}`` (base64);
+  they need a page that renders, so without a browser they fail with
+  ``BROWSER_REQUIRED``.
+
+The built-ins load pages through ``context.pages`` (``bbnb.emulator.pages``): a real
+browser's when one is wired, else HTTP pages, which reach the local web
+(``*.bbnb.test``) and 127.0.0.1 only.  A page that does not load fails the invocation
+(``WORKLOAD_ERROR``, the message starting with ``NAVIGATION_FAILED`` or
+``NAVIGATION_TIMEOUT``).
 - ``sleep``: ``{"seconds": n}`` takes ``n`` simulated seconds (try it with a
   timeout below ``n`` to see ``TIMED_OUT``).
 - ``fail``: raises, so the invocation fails with ``WORKLOAD_ERROR``.
@@ -20,14 +30,15 @@ Built-in demo functions (registered unless ``builtin_functions=False``):
 
 from __future__ import annotations
 
+import base64
 import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
-from bbnb.emulator.fakedata import Hints, generate
+from bbnb.emulator.extract import extract
+from bbnb.emulator.pages import HttpPages, Navigation, PageError, PageOpener, normalize_url
 from bbnb.emulator.wire import stable_uuid
 
 __all__ = [
@@ -82,11 +93,16 @@ class FunctionContext:
     #: What ``rng`` is seeded with besides the seed (the invocation id when empty): the
     #: emulator passes a key that depends on the seed and order only, not on the id.
     rng_key: str = ""
+    pages: PageOpener | None = None
 
     @property
     def rng(self) -> random.Random:
         """A random source seeded from the emulator seed and the invocation's place."""
         return random.Random(f"{self.seed}:{self.rng_key or self.invocation_id}")
+
+    def page_opener(self) -> PageOpener:
+        """The pages this invocation loads: its browser's, or HTTP pages without one."""
+        return self.pages if self.pages is not None else HttpPages(self.seed)
 
 
 @dataclass
@@ -153,44 +169,74 @@ def _echo(params: dict[str, Any], context: FunctionContext) -> Any:
     return params
 
 
+NAV_TIMEOUT = 30.0
+
+
 def _url_param(params: dict[str, Any]) -> str:
     url = params.get("url")
-    if not isinstance(url, str) or not url:
-        raise ValueError('params.url is required, e.g. {"url": "https://example.com"}')
-    return url if "://" in url else f"https://{url}"
+    if not isinstance(url, str) or not url.strip():
+        raise ValueError('params.url is required, e.g. {"url": "http://shop.bbnb.test/"}')
+    url = url.strip()
+    if "://" not in url:
+        host = url.split("/", 1)[0].rsplit(":", 1)[0].lower()
+        local = host.endswith("bbnb.test") or host == "localhost" or host.startswith("127.")
+        url = ("http://" if local else "https://") + url
+    return normalize_url(url)
 
 
-def _page_title(params: dict[str, Any], context: FunctionContext) -> Any:
-    url = _url_param(params)
-    parts = urlsplit(url)
-    host = parts.hostname or "example.com"
+async def _load(context: FunctionContext, url: str, want: str) -> tuple[Navigation, str, bytes]:
+    """Load ``url`` and return its navigation, HTML and (``want``: png/pdf) rendering."""
     context.logger.info("navigating to %s", url)
-    site = host.removeprefix("www.").split(".")[0].replace("-", " ").title()
-    words = [w for w in re.split(r"[/_.-]+", parts.path) if w and not w.isdigit()]
-    page = " ".join(words[-2:]).replace("%20", " ").title() if words else "Home"
-    title = f"{page} | {site}"
-    context.logger.info("found title %r", title)
-    return {"url": url, "title": title, "status": 200}
+    async with context.page_opener().open() as page:
+        nav = await page.goto(url, time_limit=NAV_TIMEOUT)
+        context.logger.info("loaded %s (HTTP %d)", nav.url, nav.status)
+        html = await page.content()
+        rendered = b""
+        if want:
+            image = await (page.screenshot() if want == "png" else page.pdf())
+            if image is None:
+                raise PageError(
+                    "BROWSER_REQUIRED",
+                    f"a {want.upper()} needs a page that renders; this emulator loads pages "
+                    "over HTTP (no browser is wired to its sessions)",
+                )
+            rendered = image
+    return nav, html, rendered
 
 
-def _extract(params: dict[str, Any], context: FunctionContext) -> Any:
+async def _page_title(params: dict[str, Any], context: FunctionContext) -> Any:
+    nav, html, _ = await _load(context, _url_param(params), "")
+    _, facts = extract(html, nav.url, None)
+    context.logger.info("found title %r", facts.title)
+    return {"url": nav.url, "title": facts.title, "status": nav.status}
+
+
+async def _extract(params: dict[str, Any], context: FunctionContext) -> Any:
     url = _url_param(params)
     schema = params.get("schema")
     if schema is not None and not isinstance(schema, dict):
         raise ValueError("params.schema must be a JSON Schema object")
-    host = urlsplit(url).hostname or "example.com"
-    context.logger.info("extracting from %s", url)
     instruction = params.get("instruction")
     if instruction:
         context.logger.info("instruction: %s", instruction)
-    shape = schema or {
-        "type": "object",
-        "properties": {"title": {"type": "string"}, "summary": {"type": "string"}},
-        "required": ["title", "summary"],
-    }
-    data = generate(shape, context.rng, Hints(domain=host))
-    context.logger.info("extracted %d top-level fields", len(data) if isinstance(data, dict) else 1)
-    return {"url": url, "data": data}
+    nav, html, _ = await _load(context, url, "")
+    if nav.status >= 400:
+        raise PageError("HTTP_ERROR", f"{nav.url} answered HTTP {nav.status}")
+    extraction, _ = extract(html, nav.url, schema)
+    how = extraction.how()
+    context.logger.info(
+        "extracted %d fields; not found: %s", len(how), extraction.missing or "none"
+    )
+    return {"url": nav.url, "data": extraction.value, "sources": how, "missing": extraction.missing}
+
+
+def _rendering(kind: str, media: str) -> Handler:
+    async def render(params: dict[str, Any], context: FunctionContext) -> Any:
+        nav, _, data = await _load(context, _url_param(params), kind)
+        context.logger.info("rendered %s as %s (%d bytes)", nav.url, kind.upper(), len(data))
+        return {"url": nav.url, "mediaType": media, "data": base64.b64encode(data).decode()}
+
+    return render
 
 
 def _sleep_seconds(params: dict[str, Any]) -> float:
@@ -220,6 +266,8 @@ def builtin_functions() -> list[tuple[str, Handler, Duration]]:
         ("echo", _echo, 0.5),
         ("page-title", _page_title, None),
         ("extract", _extract, None),
+        ("screenshot", _rendering("png", "image/png"), None),
+        ("pdf", _rendering("pdf", "application/pdf"), None),
         ("sleep", _sleep, _sleep_seconds),
         ("fail", _fail, 1.0),
     ]

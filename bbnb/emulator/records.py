@@ -87,6 +87,7 @@ class RunRecord(_Row):
     resumed_at: float | None = None
     resume_task: str | None = None
     stopped_at: float | None = None
+    trace: list[Any] | None = None
     variables: dict[str, str] = field(
         default_factory=dict, repr=False, compare=False, metadata=MEMORY_ONLY
     )

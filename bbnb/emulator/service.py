@@ -19,6 +19,7 @@ from typing import Any
 
 from bbnb._clock import Clock
 from bbnb.emulator.agent import make_result, plan_run
+from bbnb.emulator.browsing_runs import start_browsing
 from bbnb.emulator.clock import WallClock
 from bbnb.emulator.config import EmulatorConfig
 from bbnb.emulator.faults import FaultInjector
@@ -345,7 +346,12 @@ class EmulatorService:
             self._fill_result(run, schema, spoil=plan.spoil)
         self._attempts[params.task] = attempt + 1
         self.stats.runs_created += 1
-        return self.store.add(run)
+        self.store.add(run)
+        browsing = start_browsing(self, run, schema)
+        if browsing is not None:
+            self._background.add(browsing)
+            browsing.add_done_callback(self._background.discard)
+        return run
 
     def _fill_result(self, run: RunRecord, schema: dict[str, Any] | None, *, spoil: bool) -> None:
         run.result, run.partial = make_result(

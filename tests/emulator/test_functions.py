@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from bbnb import ManualClock
 from bbnb.emulator import Emulator, FunctionContext
+from bbnb.emulator.web import ground_truth
 from tests.emulator.contract import OpenAPI, check_response
 
 
@@ -30,7 +31,7 @@ def test_list_and_get_functions(api: TestClient, openapi: OpenAPI) -> None:
     listing = api.get("/v1/functions").json()
     check_response(openapi, "Functions_list", 200, listing)
     names = [f["name"] for f in listing["data"]]
-    assert {"echo", "page-title", "extract", "sleep", "fail"} <= set(names)
+    assert {"echo", "page-title", "extract", "screenshot", "pdf", "sleep", "fail"} <= set(names)
     assert listing["total"] == len(names)
     page = api.get("/v1/functions", params={"offset": 1, "limit": 2}).json()
     assert [f["name"] for f in page["data"]] == names[1:3]
@@ -53,7 +54,7 @@ def test_versions(api: TestClient, openapi: OpenAPI) -> None:
 
 def test_invoke_pending_to_completed(api: TestClient, clock: ManualClock, openapi: OpenAPI) -> None:
     """Invoke is 202 PENDING; it then runs and completes with the handler's results."""
-    inv = invoke(api, "page-title", {"params": {"url": "https://news.example.com/world/today"}})
+    inv = invoke(api, "page-title", {"params": {"url": "news.bbnb.test"}})
     check_response(openapi, "Functions_invoke", 202, inv)
     assert inv["status"] == "PENDING" and "results" not in inv
     seen = [inv["status"]]
@@ -66,23 +67,50 @@ def test_invoke_pending_to_completed(api: TestClient, clock: ManualClock, openap
     done = get(api, inv["id"])
     check_response(openapi, "Invocations_get", 200, done)
     assert done["results"] == {
-        "url": "https://news.example.com/world/today",
-        "title": "World Today | News",
+        "url": "http://news.bbnb.test/",
+        "title": "bbnb News: front page",
         "status": 200,
     }
     logs = api.get(f"/v1/functions/invocations/{inv['id']}/logs").json()
     check_response(openapi, "Invocations_getLogs", 200, logs)
-    assert logs["total"] == 2 and "navigating to" in logs["logs"][0]["message"]
+    assert logs["total"] == 3 and "navigating to" in logs["logs"][0]["message"]
 
 
-def test_invoke_by_id_and_extract(api: TestClient, clock: ManualClock) -> None:
-    """Invoking by id works; extract returns data in the given schema."""
+def test_invoke_by_id_and_extract(api: TestClient, clock: ManualClock, emulator: Emulator) -> None:
+    """Invoking by id works; extract reads the product page's data in the given schema."""
     function = api.get("/v1/functions/extract").json()
-    schema = {"type": "object", "properties": {"price": {"type": "number"}}, "required": ["price"]}
-    inv = invoke(api, function["id"], {"params": {"url": "shop.example.com/p/1", "schema": schema}})
+    product = ground_truth(emulator.config.seed).products[1]
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "price": {"type": "number"}},
+        "required": ["price"],
+    }
+    inv = invoke(api, function["id"], {"params": {"url": product["url"], "schema": schema}})
     clock.advance(60)
     results = get(api, inv["id"])["results"]
-    assert isinstance(results["data"]["price"], float)
+    assert results["data"] == {"name": product["name"], "price": product["price"]}
+    assert results["missing"] == [] and "microdata" in results["sources"]["price"]
+
+
+@pytest.mark.parametrize(
+    ("name", "url", "needle"),
+    [
+        ("page-title", "https://news.example.com/", "NAVIGATION_FAILED"),
+        ("extract", "http://shop.bbnb.test/product/none", "HTTP_ERROR"),
+        ("screenshot", "http://shop.bbnb.test/", "BROWSER_REQUIRED"),
+        ("pdf", "http://shop.bbnb.test/", "BROWSER_REQUIRED"),
+    ],
+    ids=["unreachable", "404", "screenshot", "pdf"],
+)
+def test_builtins_fail_clearly(
+    api: TestClient, clock: ManualClock, name: str, url: str, needle: str
+) -> None:
+    """A page that cannot be loaded or rendered fails the invocation with a coded message."""
+    inv = invoke(api, name, {"params": {"url": url}})
+    clock.advance(60)
+    done = get(api, inv["id"])
+    assert done["status"] == "FAILED" and done["cause"]["code"] == "WORKLOAD_ERROR"
+    assert needle in done["cause"]["message"]
 
 
 def test_handler_exception_is_workload_error(

@@ -33,7 +33,7 @@ def test_restart_serves_everything(tmp_path: Path, clock: ManualClock) -> None:
             "/v1/agents/runs", json={"task": "needs me", "pauseWhen": "a code"}
         ).json()
         inv = api.post(
-            "/v1/functions/page-title/invoke", json={"params": {"url": "https://a.example.com/x"}}
+            "/v1/functions/page-title/invoke", json={"params": {"url": "http://shop.bbnb.test/x"}}
         ).json()
         session = api.post("/v1/sessions", json={"userMetadata": {"k": "v"}}).json()
         api.post(f"/v1/agents/runs/{runs[0]['runId']}/stop")
