@@ -27,6 +27,12 @@ from bbnb.models.agents import (
     RunStatus,
     Variable,
 )
+from bbnb.models.contexts import (
+    Context,
+    ContextCreateParams,
+    ContextCreateResponse,
+    ContextUpdateResponse,
+)
 from bbnb.models.errors import ErrorBody
 from bbnb.models.functions import (
     INVOCATION_PARAMS_LIMIT,
@@ -42,7 +48,24 @@ from bbnb.models.functions import (
     InvocationLogs,
     InvocationStatus,
 )
+from bbnb.models.recordings import (
+    HlsPlaylist,
+    HlsSegment,
+    RecordingDownload,
+    RecordingDownloadList,
+    RecordingDownloadStatus,
+    ReplayPage,
+    SessionReplay,
+)
 from bbnb.models.schema import ResultSchema, result_schema_dict
+from bbnb.models.session_views import (
+    LivePage,
+    SessionLiveUrls,
+    SessionLog,
+    SessionLogRequest,
+    SessionLogResponse,
+    UploadResponse,
+)
 from bbnb.models.sessions import (
     FUNCTION_TIMEOUT_RANGE,
     SESSION_TIMEOUT_RANGE,
@@ -83,6 +106,10 @@ __all__ = [
     "BrowserSettings",
     "BrowserbaseProxy",
     "Cause",
+    "Context",
+    "ContextCreateParams",
+    "ContextCreateResponse",
+    "ContextUpdateResponse",
     "ErrorBody",
     "ExternalProxy",
     "Function",
@@ -90,11 +117,14 @@ __all__ = [
     "FunctionList",
     "FunctionVersion",
     "Geolocation",
+    "HlsPlaylist",
+    "HlsSegment",
     "Invocation",
     "InvocationList",
     "InvocationLog",
     "InvocationLogs",
     "InvocationStatus",
+    "LivePage",
     "Message",
     "MessageContent",
     "MessagePart",
@@ -103,7 +133,11 @@ __all__ = [
     "OperatingSystem",
     "ProxyConfig",
     "ProxySettings",
+    "RecordingDownload",
+    "RecordingDownloadList",
+    "RecordingDownloadStatus",
     "Region",
+    "ReplayPage",
     "RequestModel",
     "ResponseModel",
     "ResultSchema",
@@ -113,9 +147,15 @@ __all__ = [
     "Session",
     "SessionCreateParams",
     "SessionCreateResponse",
+    "SessionLiveUrls",
+    "SessionLog",
+    "SessionLogRequest",
+    "SessionLogResponse",
     "SessionReleaseParams",
+    "SessionReplay",
     "SessionStatus",
     "Target",
+    "UploadResponse",
     "Variable",
     "Viewport",
     "WireModel",

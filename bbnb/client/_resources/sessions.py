@@ -1,4 +1,10 @@
-"""``client.sessions``: create, inspect, list and release browser sessions."""
+"""``client.sessions``: create, inspect, list and release browser sessions, and watch them.
+
+``debug`` gives the live view; ``logs``, ``downloads``, ``uploads``
+(``bbnb.client._resources.session_files``), ``replays`` and ``recording.downloads``
+(``bbnb.client._resources.session_recordings``) hang off this resource as in the
+official SDK; ``recording_downloads`` is the same object as ``recording.downloads``.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,26 @@ from typing import TYPE_CHECKING, Any, get_args
 
 from pydantic import RootModel
 
-from bbnb.client._resources._common import check_choice, model_from
+from bbnb.client._resources._common import check_choice, check_limit, model_from
+from bbnb.client._resources.session_files import (
+    AsyncSessionDownloads,
+    AsyncSessionLogs,
+    AsyncSessionUploads,
+    SessionDownloads,
+    SessionLogs,
+    SessionUploads,
+)
+from bbnb.client._resources.session_recordings import (
+    AsyncRecording,
+    AsyncSessionReplays,
+    Recording,
+    SessionReplays,
+)
 from bbnb.models import (
     Session,
     SessionCreateParams,
     SessionCreateResponse,
+    SessionLiveUrls,
     SessionReleaseParams,
     SessionStatus,
 )
@@ -24,6 +45,9 @@ __all__ = ["AsyncSessions", "Sessions"]
 
 SESSIONS = "/v1/sessions"
 SESSION = "/v1/sessions/{session_id}"
+DEBUG = "/v1/sessions/{session_id}/debug"
+#: ``expiresIn`` of live-view URLs: up to 6 hours, like a session.
+DEBUG_EXPIRY_RANGE = (1, 21_600)
 
 SESSION_STATUSES: tuple[str, ...] = get_args(SessionStatus)
 
@@ -37,6 +61,20 @@ class AsyncSessions:
 
     def __init__(self, client: AsyncClient) -> None:
         self._core = client._core
+        self.logs = AsyncSessionLogs(client)
+        self.downloads = AsyncSessionDownloads(client)
+        self.uploads = AsyncSessionUploads(client)
+        self.replays = AsyncSessionReplays(client)
+        self.recording = AsyncRecording(client)
+        self.recording_downloads = self.recording.downloads
+
+    async def debug(self, session_id: str, *, expires_in: int | None = None) -> SessionLiveUrls:
+        """Live-view URLs: ``debuggerFullscreenUrl`` is made to be embedded in an iframe."""
+        low, high = DEBUG_EXPIRY_RANGE
+        params = {"expiresIn": check_limit(expires_in, low, high, "expires_in")}
+        return await self._core.request_model(
+            SessionLiveUrls, "GET", DEBUG, path_params={"session_id": session_id}, params=params
+        )
 
     async def create(
         self, params: SessionCreateParams | dict[str, Any] | None = None, **fields: Any
@@ -84,6 +122,16 @@ class Sessions:
 
     def __init__(self, sessions: AsyncSessions) -> None:
         self._sessions = sessions
+        self.logs = SessionLogs(sessions.logs)
+        self.downloads = SessionDownloads(sessions.downloads)
+        self.uploads = SessionUploads(sessions.uploads)
+        self.replays = SessionReplays(sessions.replays)
+        self.recording = Recording(sessions.recording)
+        self.recording_downloads = self.recording.downloads
+
+    def debug(self, session_id: str, *, expires_in: int | None = None) -> SessionLiveUrls:
+        """Live-view URLs: ``debuggerFullscreenUrl`` is made to be embedded in an iframe."""
+        return run_sync(self._sessions.debug(session_id, expires_in=expires_in))
 
     def create(
         self, params: SessionCreateParams | dict[str, Any] | None = None, **fields: Any
