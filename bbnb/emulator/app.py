@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bbnb.emulator import api_agents, api_functions, api_sessions
+from bbnb.emulator import api_agents, api_functions, api_recordings, api_sessions
 from bbnb.emulator.faults import DroppedConnection
 from bbnb.emulator.wire import ApiError, error_response, json_response
 
@@ -43,6 +43,7 @@ def build_app(emu: EmulatorService) -> ASGIApp:
         *api_agents.routes(emu),
         *api_functions.routes(emu),
         *api_sessions.routes(emu),
+        *api_recordings.routes(emu, emu.recordings),
     ]
 
     async def on_api_error(request: Request, exc: Exception) -> Response:

@@ -29,6 +29,7 @@ from bbnb.emulator.functions import (
     builtin_functions,
 )
 from bbnb.emulator.limits import SessionLimiter
+from bbnb.emulator.recording import FrameStore
 from bbnb.emulator.records import (
     TERMINAL_RUN,
     AgentRecord,
@@ -66,6 +67,8 @@ class EmulatorService:
         self.clock: Clock = clock or WallClock()
         self.stats = EmulatorStats()
         self.store = Store(self.config.db_path)
+        #: Screencast frames of every session, encoded to replays (``bbnb.emulator.recording``).
+        self.recordings = FrameStore()
         self.project_id = stable_uuid(self.config.seed, "project")
         self.functions: dict[str, FunctionSpec] = {}
         self._functions_by_name: dict[str, FunctionSpec] = {}
@@ -107,8 +110,9 @@ class EmulatorService:
         return self.clock.now()
 
     def close(self) -> None:
-        """Close the database, if any."""
+        """Close the database, if any, and stop the recording encoder."""
         self.store.close()
+        self.recordings.close()
 
     # -- sessions -----------------------------------------------------------------------
     def session_state(self, session: SessionRecord, now: float) -> tuple[str, float | None]:
