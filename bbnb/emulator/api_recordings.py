@@ -8,6 +8,12 @@ segments and MP4s are served like a CDN's signed URLs, outside ``/v1`` and witho
 the API key: ``/media/recordings/...?expires=...&sig=...`` (HMAC with a key made
 when the routes are built, so URLs die with the emulator).
 
+One route is the emulator's own (Browserbase answers 404): ``GET
+/v1/sessions/{id}/screencast?after=N&timeoutMs=T`` long-polls the session's newest
+picture (``image/jpeg`` with ``x-bb-frame-seq``, ``x-bb-frame-time``,
+``x-bb-page-id``), answers 204 when none came in time and 410 once the session has
+ended, so a notebook kernel can show the live browser without reaching its port.
+
 The frames come from a ``RecordingSource`` (``bbnb.emulator.recording.FrameStore``);
 the session facts (exists, ended, ``recordSession``) from the emulator service.
 """
@@ -28,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bbnb.emulator.inputs import query_int
 from bbnb.emulator.recording import RecordedPage, SessionRecording
 from bbnb.emulator.wire import ApiError, echo, iso, json_response
 from bbnb.models import HlsPlaylist, HlsSegment
@@ -39,6 +46,8 @@ if TYPE_CHECKING:
 __all__ = ["MediaSigner", "RecordingSource", "routes"]
 
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
+SCREENCAST_MAX_WAIT_MS = 10_000
+_IDLE_POLL = 0.05
 MEDIA_TTL = 3600.0
 _PAGE_ID = re.compile(r"^\d{1,3}$")
 
@@ -236,7 +245,35 @@ def routes(emu: EmulatorService, source: RecordingSource) -> list[Route]:
             raise ApiError(404, f"no assembled MP4 for page {echo(page_id)} of this session")
         return Response(future.result(), media_type="video/mp4")
 
+    async def screencast(request: Request) -> Response:
+        session_id = request.path_params["sid"]
+        after = query_int(request, "after", -1, -1, None)
+        wait_ms = query_int(request, "timeoutMs", 5000, 0, SCREENCAST_MAX_WAIT_MS)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_ms / 1000
+        while True:
+            _, recording, ended = recording_of(session_id)
+            remaining = max(0.0, deadline - loop.time())
+            if recording is not None:
+                frame = await asyncio.to_thread(recording.wait_frame, after, remaining)
+                if frame is not None:
+                    headers = {
+                        "x-bb-frame-seq": str(frame.seq),
+                        "x-bb-frame-time": f"{frame.t:.3f}",
+                        "x-bb-page-id": frame.page_id,
+                        "cache-control": "no-store",
+                    }
+                    return Response(frame.jpeg, media_type="image/jpeg", headers=headers)
+                ended = ended or recording.finished_at is not None
+            if ended:
+                raise ApiError(410, f"Session {session_id} has ended; no more frames will come")
+            if loop.time() >= deadline:
+                return Response(status_code=204, headers={"cache-control": "no-store"})
+            if recording is None:
+                await asyncio.sleep(min(_IDLE_POLL, deadline - loop.time()))
+
     return [
+        Route("/v1/sessions/{sid}/screencast", screencast, methods=["GET"]),
         Route("/v1/sessions/{sid}/replays", replays, methods=["GET"]),
         Route("/v1/sessions/{sid}/replays/{page}", playlist, methods=["GET"]),
         Route("/v1/sessions/{sid}/recording/downloads", create_downloads, methods=["POST"]),

@@ -32,6 +32,7 @@ import av
 
 __all__ = [
     "FrameStore",
+    "LatestFrame",
     "PageRecording",
     "RecordedPage",
     "ScreenFrame",
@@ -55,6 +56,16 @@ ENCODER_OPTIONS = {"preset": "veryfast", "crf": "30", "tune": "stillimage", "bf"
 class ScreenFrame:
     """One screencast picture: JPEG bytes and when it was shown (epoch seconds)."""
 
+    jpeg: bytes
+    t: float
+
+
+@dataclass(frozen=True, slots=True)
+class LatestFrame:
+    """The newest picture of a session, for live views: sequence number, page, JPEG, time."""
+
+    seq: int
+    page_id: str
     jpeg: bytes
     t: float
 
@@ -179,13 +190,19 @@ class SessionRecording:
         *,
         segment_seconds: float,
         max_bytes: int,
+        record: bool = True,
     ) -> None:
         self.session_id = session_id
+        #: False: frames feed live views only (``recordSession: false``); nothing is encoded.
+        self.record = record
         self._submit = submit
         self._segment_seconds = segment_seconds
         self._max_bytes = max_bytes
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._latest: LatestFrame | None = None
         self._pages: dict[str, PageRecording] = {}
+        self._page_ids: dict[str, str] = {}
         self._bytes = 0
         self.frames = 0
         self.truncated = False
@@ -205,16 +222,25 @@ class SessionRecording:
     def add_frame(self, target: str, jpeg: bytes, t: float, *, url: str = "") -> bool:
         """Record one picture of page ``target`` shown at ``t``; False if not kept.
 
-        Not kept: the session's recording is finished, or it reached its byte budget
-        (then ``truncated`` is set), or ``t`` is earlier than the page's last frame.
+        Not kept: the session's recording is finished, recording is off, it reached its
+        byte budget (then ``truncated`` is set), or ``t`` is earlier than the page's last
+        frame.  Every picture before ``finish`` still reaches live views (``wait_frame``).
         """
         with self._lock:
-            if self.finished_at is not None or self.truncated:
+            if self.finished_at is not None:
+                return False
+            seq = 0 if self._latest is None else self._latest.seq + 1
+            page_id = self._page_ids.setdefault(target, str(len(self._page_ids)))
+            page = self._pages.get(target)
+            self._latest = LatestFrame(seq, page_id, jpeg, t)
+            self._changed.notify_all()
+            if not self.record:
+                return False
+            if self.truncated:
                 return False
             if self._bytes + len(jpeg) > self._max_bytes:
                 self.truncated = True
                 return False
-            page = self._pages.get(target)
             if page is None:
                 page = self._open_page(target, jpeg, t, url)
             elif t < page.last_t:
@@ -236,7 +262,7 @@ class SessionRecording:
             width, height = _even(first.width), _even(first.height)
         except (av.FFmpegError, ValueError):
             pass
-        page = PageRecording(str(len(self._pages)), url, t, (width, height), last_t=t)
+        page = PageRecording(self._page_ids[target], url, t, (width, height), last_t=t)
         self._pages[target] = page
         return page
 
@@ -255,6 +281,22 @@ class SessionRecording:
 
         page.segments.append(self._submit(encode))
 
+    def wait_frame(self, after: int, timeout: float) -> LatestFrame | None:
+        """The newest picture if its ``seq > after``, waiting up to ``timeout`` s; else None.
+
+        Returns at once (None) once the recording is finished and nothing newer is left.
+        """
+        with self._changed:
+            self._changed.wait_for(
+                lambda: (
+                    (self._latest is not None and self._latest.seq > after)
+                    or self.finished_at is not None
+                ),
+                timeout,
+            )
+            latest = self._latest
+            return latest if latest is not None and latest.seq > after else None
+
     def end_page(self, target: str, t: float) -> None:
         """Page ``target`` closed at ``t``: encode what is left of it."""
         with self._lock:
@@ -270,6 +312,7 @@ class SessionRecording:
             if self.finished_at is not None:
                 return
             self.finished_at = t
+            self._changed.notify_all()
             for page in self._pages.values():
                 if page.end is None:
                     page.end = max(t, page.last_t)
@@ -386,8 +429,12 @@ class FrameStore:
         """Run an MP4 assembly on the encoder thread."""
         return self._pool().submit(job)
 
-    def start(self, session_id: str) -> SessionRecording:
-        """The recording of ``session_id``, made if new (dropping the oldest finished ones)."""
+    def start(self, session_id: str, *, record: bool = True) -> SessionRecording:
+        """The recording of ``session_id``, made if new (dropping the oldest finished ones).
+
+        ``record=False`` (``recordSession: false``) keeps only the newest picture, for
+        live views.
+        """
         with self._lock:
             found = self._sessions.get(session_id)
             if found is not None:
@@ -397,6 +444,7 @@ class FrameStore:
                 self.submit_segment,
                 segment_seconds=self.segment_seconds,
                 max_bytes=self.max_bytes,
+                record=record,
             )
             self._sessions[session_id] = recording
             while len(self._sessions) > self.max_sessions:

@@ -60,6 +60,7 @@ from bbnb.models.recordings import (
 from bbnb.models.schema import ResultSchema, result_schema_dict
 from bbnb.models.session_views import (
     LivePage,
+    ScreencastFrame,
     SessionLiveUrls,
     SessionLog,
     SessionLogRequest,
@@ -143,6 +144,7 @@ __all__ = [
     "ResultSchema",
     "ResumeParams",
     "RunStatus",
+    "ScreencastFrame",
     "Secret",
     "Session",
     "SessionCreateParams",

@@ -7,12 +7,14 @@ OpenAPI and the official SDK (1.22.0) give them.  Replays and recordings live in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from bbnb.models._base import ResponseModel
 
 __all__ = [
     "LivePage",
+    "ScreencastFrame",
     "SessionLiveUrls",
     "SessionLog",
     "SessionLogRequest",
@@ -74,3 +76,16 @@ class UploadResponse(ResponseModel):
     """``POST /v1/sessions/{id}/uploads``: what the server said about the file."""
 
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScreencastFrame:
+    """The newest picture of an emulator session: sequence number, page, JPEG, time (epoch s)."""
+
+    seq: int
+    page_id: str
+    jpeg: bytes
+    t: float
+
+    def __repr__(self) -> str:
+        return f"ScreencastFrame(seq={self.seq}, page_id={self.page_id!r}, {len(self.jpeg)} bytes)"

@@ -5,7 +5,9 @@ is embedded in an iframe (``.iframe``, an ``ipywidgets.HTML``), with a tab picke
 when the session has several pages.  Against the emulator, pictures are pulled
 through the kernel from a ``FrameSource`` and shown in ``.image`` (an
 ``ipywidgets.Image``), so it works where the notebook's browser cannot reach the
-emulator's port (Binder, remote kernels).  A background thread pulls the newest
+emulator's port (Binder, remote kernels).  The default source, ``ClientFeed``,
+long-polls the emulator's screencast route (``client.sessions.screencast``); pass
+``frames=`` to use another.  A background thread pulls the newest
 frame (older ones are skipped, never queued) at up to ``max_fps``; it stops when the
 source says the session ended, or on ``close()``.  In iframe mode a thread polls the
 session and replaces the iframe by a note when the session ends.
@@ -20,11 +22,13 @@ from typing import Any, Protocol, runtime_checkable
 
 import ipywidgets as w
 
+from bbnb._exceptions import APIStatusError
+from bbnb.client._resources.sessions import SCREENCAST_MAX_WAIT
 from bbnb.models import SessionLiveUrls
 from bbnb.widgets._feedback import ErrorBox, call_guarded
 from bbnb.widgets.replay import session_of
 
-__all__ = ["FrameSource", "LiveFrame", "LiveView"]
+__all__ = ["ClientFeed", "FrameSource", "LiveFrame", "LiveView"]
 
 _TERMINAL = frozenset({"COMPLETED", "ERROR", "TIMED_OUT"})
 _IFRAME_STYLE = "width:100%;height:540px;border:1px solid #ccc;border-radius:4px"
@@ -56,6 +60,38 @@ class FrameSource(Protocol):
         ...
 
 
+class ClientFeed:
+    """A ``FrameSource`` that long-polls the emulator's screencast route through a client."""
+
+    def __init__(self, client: Any, session_id: str) -> None:
+        self._client = client
+        self.session_id = session_id
+        self._ended = False
+
+    def __repr__(self) -> str:
+        return f"ClientFeed(session_id={self.session_id!r}, ended={self._ended})"
+
+    def next_frame(self, after: int, timeout: float) -> LiveFrame | None:
+        """The newest frame after ``after`` (None if none came within ``timeout``)."""
+        if self._ended:
+            return None
+        try:
+            shot = self._client.sessions.screencast(
+                self.session_id, after=after, timeout=min(timeout, SCREENCAST_MAX_WAIT)
+            )
+        except APIStatusError as error:
+            if error.status_code == 410:
+                self._ended = True
+                return None
+            raise
+        return None if shot is None else LiveFrame(shot.seq, shot.jpeg, shot.t)
+
+    @property
+    def ended(self) -> bool:
+        """True once the emulator said the session ended."""
+        return self._ended
+
+
 class LiveView(w.VBox):  # type: ignore[misc]
     """The live browser of a session (or of a run's session)."""
 
@@ -85,6 +121,11 @@ class LiveView(w.VBox):  # type: ignore[misc]
         self.frames_shown = 0
         self.last_frame: LiveFrame | None = None
         self.live_urls: SessionLiveUrls | None = None
+        if frames is None:
+            # Also tells whether this is the emulator (its answers carry x-bb-emulator).
+            self.client.sessions.retrieve(self.session_id)
+            if self.client.simulated:
+                frames = ClientFeed(self.client, self.session_id)
         self._frames = frames
         self._cancel = threading.Event()
         self._stopped = threading.Event()
@@ -99,13 +140,6 @@ class LiveView(w.VBox):  # type: ignore[misc]
             target = self._pull
         else:
             live = call_guarded(self.box, self.client.sessions.debug, self.session_id)
-            if self.client.simulated:  # known from the config, or from the answer just read
-                self._stopped.set()
-                self.box.message(
-                    "This session runs in the emulator: pass frames= (the emulator's screencast "
-                    "feed) to watch it through the kernel; its iframe URL is not reachable here."
-                )
-                return
             if live is not None:
                 self._embed(live)
             target = self._watch_session

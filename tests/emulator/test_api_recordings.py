@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import av
 import pytest
@@ -17,6 +18,7 @@ from browserbase import Browserbase, ConflictError, NotFoundError, Unprocessable
 from starlette.testclient import TestClient
 
 from bbnb import Client, ManualClock
+from bbnb._exceptions import APIStatusError
 from bbnb.emulator import Emulator
 from bbnb.models import HlsPlaylist
 from tests.synthetic_frames import coded_jpeg, read_code
@@ -158,3 +160,43 @@ def test_unrecorded_and_unknown_sessions(sdk: Browserbase, emulator_client: Clie
         sdk.sessions.recording.downloads.create(session.id)
     with pytest.raises(NotFoundError):
         sdk.sessions.replays.retrieve("00000000-0000-4000-8000-000000000000")
+
+
+def test_screencast_long_poll(emulator: Emulator, emulator_client: Client) -> None:
+    """The newest picture comes with its sequence and page; none newer is None; ended is 410."""
+    session = emulator_client.sessions.create(browser_settings={"record_session": False})
+    assert emulator_client.sessions.screencast(session.id, timeout=0) is None
+    feed = emulator.recordings.start(session.id, record=False)
+    feed.add_frame("TAB", coded_jpeg(1), 1.0)
+    feed.add_frame("OTHER", coded_jpeg(2), 2.0)
+    shot = emulator_client.sessions.screencast(session.id, timeout=1)
+    assert shot is not None and (shot.seq, shot.page_id, shot.t) == (1, "1", 2.0)
+    assert read_code(_picture(shot.jpeg)) == 2
+    assert emulator_client.sessions.screencast(session.id, after=1, timeout=0) is None
+    emulator_client.sessions.release(session.id)
+    with pytest.raises(APIStatusError, match="has ended") as raised:
+        emulator_client.sessions.screencast(session.id, after=1, timeout=1)
+    assert raised.value.status_code == 410
+    assert feed.pages() == []  # recordSession false: live pictures only, nothing encoded
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("after=-2", "querystring/after"), ("timeoutMs=20000", "querystring/timeoutMs")],
+    ids=["after", "timeout"],
+)
+def test_screencast_bad_query(emulator: Emulator, recorded: str, query: str, message: str) -> None:
+    """Out-of-range long-poll parameters are a 400 naming the parameter."""
+    with TestClient(
+        emulator.app,
+        base_url="http://emulator.local",
+        headers={"X-BB-API-Key": emulator.config.api_key},
+    ) as api:
+        answer = api.get(f"/v1/sessions/{recorded}/screencast?{query}")
+    assert answer.status_code == 400 and message in answer.json()["message"]
+
+
+def _picture(jpeg: bytes) -> Any:
+    """A JPEG decoded to an RGB array."""
+    codec = av.CodecContext.create("mjpeg", "r")
+    return codec.decode(av.Packet(jpeg))[0].to_ndarray(format="rgb24")

@@ -12,8 +12,9 @@ import httpx
 import pytest
 
 from bbnb.client._client import Client
+from bbnb.emulator import Emulator
 from bbnb.widgets import LiveView
-from bbnb.widgets.live_view import FrameSource, LiveFrame
+from bbnb.widgets.live_view import ClientFeed, FrameSource, LiveFrame
 from tests.synthetic_frames import coded_jpeg
 
 SID = "3f2a5c1e-0000-4000-8000-000000000001"
@@ -139,12 +140,28 @@ def test_close_stops_the_thread(widget_client: Client, feed: ScriptedFeed) -> No
     assert view.wait_stopped(5.0)
 
 
-def test_emulator_without_a_feed_says_what_to_pass(widget_client: Client) -> None:
-    """On the emulator with no frame feed, the view explains instead of embedding a dead URL."""
-    view = LiveView(SID, client=widget_client)
-    assert not view.running
-    assert "frames=" in view.box.widget.value
-    assert view.iframe.value == ""
+def test_emulator_session_streams_through_the_kernel(
+    widget_emulator: Emulator, widget_client: Client
+) -> None:
+    """On the emulator the view long-polls its screencast: a page change shows within 2 s,
+    and releasing the session stops the view."""
+    session = widget_client.sessions.create()
+    view = LiveView(session.id, client=widget_client)
+    try:
+        assert view.mode == "frames" and isinstance(view._frames, ClientFeed)
+        recording = widget_emulator.recordings.start(session.id)
+        before, after = coded_jpeg(40), coded_jpeg(41)
+        shown = _when_image(view, before)
+        recording.add_frame("TAB", before, time.time())
+        assert shown.wait(2.0)
+        changed = _when_image(view, after)
+        recording.add_frame("TAB", after, time.time())
+        assert changed.wait(2.0)
+        widget_client.sessions.release(session.id)
+        assert view.wait_stopped(5.0)
+        assert "ended" in view.status.value and view.box.errors == []
+    finally:
+        view.close()
 
 
 LIVE_URLS = {

@@ -28,6 +28,7 @@ from bbnb.client._resources.session_recordings import (
     SessionReplays,
 )
 from bbnb.models import (
+    ScreencastFrame,
     Session,
     SessionCreateParams,
     SessionCreateResponse,
@@ -46,6 +47,9 @@ __all__ = ["AsyncSessions", "Sessions"]
 SESSIONS = "/v1/sessions"
 SESSION = "/v1/sessions/{session_id}"
 DEBUG = "/v1/sessions/{session_id}/debug"
+SCREENCAST = "/v1/sessions/{session_id}/screencast"
+#: The emulator answers a screencast long-poll within this many seconds at most.
+SCREENCAST_MAX_WAIT = 10.0
 #: ``expiresIn`` of live-view URLs: up to 6 hours, like a session.
 DEBUG_EXPIRY_RANGE = (1, 21_600)
 
@@ -74,6 +78,37 @@ class AsyncSessions:
         params = {"expiresIn": check_limit(expires_in, low, high, "expires_in")}
         return await self._core.request_model(
             SessionLiveUrls, "GET", DEBUG, path_params={"session_id": session_id}, params=params
+        )
+
+    async def screencast(
+        self,
+        session_id: str,
+        *,
+        after: int = -1,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the server's long-poll wait, sent as a query
+    ) -> ScreencastFrame | None:
+        """The emulator's newest picture of a session after sequence ``after`` (emulator only).
+
+        Waits on the server up to ``timeout`` seconds; None if no new picture came.  Once
+        the session has ended the emulator answers 410 (``APIStatusError``).  Browserbase
+        has no such endpoint; watch it with ``debug()``'s live-view URL instead.
+        """
+        if not 0 <= timeout <= SCREENCAST_MAX_WAIT:
+            raise ValueError(f"timeout must be 0..{SCREENCAST_MAX_WAIT:g} seconds, got {timeout!r}")
+        response = await self._core.request(
+            "GET",
+            SCREENCAST,
+            path_params={"session_id": session_id},
+            params={"after": after, "timeoutMs": round(timeout * 1000)},
+            headers={"Accept": "image/jpeg"},
+        )
+        if response.status_code == 204 or not response.content:
+            return None
+        return ScreencastFrame(
+            seq=int(response.headers.get("x-bb-frame-seq", "0")),
+            page_id=response.headers.get("x-bb-page-id", "0"),
+            jpeg=response.content,
+            t=float(response.headers.get("x-bb-frame-time", "0")),
         )
 
     async def create(
@@ -132,6 +167,12 @@ class Sessions:
     def debug(self, session_id: str, *, expires_in: int | None = None) -> SessionLiveUrls:
         """Live-view URLs: ``debuggerFullscreenUrl`` is made to be embedded in an iframe."""
         return run_sync(self._sessions.debug(session_id, expires_in=expires_in))
+
+    def screencast(
+        self, session_id: str, *, after: int = -1, timeout: float = 5.0
+    ) -> ScreencastFrame | None:
+        """The emulator's newest picture after ``after`` (emulator only; None if none came)."""
+        return run_sync(self._sessions.screencast(session_id, after=after, timeout=timeout))
 
     def create(
         self, params: SessionCreateParams | dict[str, Any] | None = None, **fields: Any
