@@ -21,6 +21,7 @@ session that reaches it stops recording and says so (``truncated``).  At most
 from __future__ import annotations
 
 import io
+import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -48,6 +49,7 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_SESSIONS = 64
 #: How long the last picture of a page stays up when the page's end is not known.
 LAST_FRAME_HOLD = 0.1
+_STORE_NUMBERS = itertools.count(1)
 #: No B-frames: decode order is presentation order, so timestamps need no shifting.
 ENCODER_OPTIONS = {"preset": "veryfast", "crf": "30", "tune": "stillimage", "bf": "0"}
 
@@ -407,6 +409,8 @@ class FrameStore:
         self._sessions: OrderedDict[str, SessionRecording] = OrderedDict()
         self._executor: ThreadPoolExecutor | None = None
         self._closed = False
+        #: The encoder thread's name starts with this (one thread per store, made on first use).
+        self.thread_name = f"bbnb-recording-{next(_STORE_NUMBERS)}"
 
     def __repr__(self) -> str:
         return (
@@ -418,7 +422,7 @@ class FrameStore:
             if self._closed:
                 raise RuntimeError("this FrameStore is closed")
             if self._executor is None:
-                self._executor = ThreadPoolExecutor(1, thread_name_prefix="bbnb-recording")
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix=self.thread_name)
             return self._executor
 
     def submit_segment(self, job: Callable[[], Segment]) -> Future[Segment]:

@@ -163,9 +163,10 @@ def test_close_ends_the_encoder_thread() -> None:
     recording = frames.start("s")
     for i in range(5):
         recording.add_frame("T", coded_jpeg(i), T0 + i * 0.2)
-    assert any(t.name.startswith("bbnb-recording") for t in threading.enumerate())
+    mine = f"{frames.thread_name}_"
+    assert any(t.name.startswith(mine) for t in threading.enumerate())
     frames.close()
-    assert not any(t.name.startswith("bbnb-recording") for t in threading.enumerate())
+    assert not any(t.name.startswith(mine) for t in threading.enumerate())
     with pytest.raises(RuntimeError, match="closed"):
         frames.submit_mp4(lambda: b"")
 
