@@ -21,6 +21,7 @@ from bbnb import Client, ManualClock
 from bbnb._exceptions import APIStatusError
 from bbnb.emulator import Emulator
 from bbnb.models import HlsPlaylist
+from tests.emulator.contract import OpenAPI
 from tests.synthetic_frames import coded_jpeg, read_code
 
 TIMES = [0.0, 0.4, 1.1, 2.5, 3.2]
@@ -200,3 +201,27 @@ def _picture(jpeg: bytes) -> Any:
     """A JPEG decoded to an RGB array."""
     codec = av.CodecContext.create("mjpeg", "r")
     return codec.decode(av.Packet(jpeg))[0].to_ndarray(format="rgb24")
+
+
+def test_bodies_match_browserbases_openapi(
+    emulator: Emulator, emulator_client: Client, recorded: str, openapi: OpenAPI
+) -> None:
+    """Replay, download and error bodies validate against Browserbase's own OpenAPI schemas."""
+    with TestClient(
+        emulator.app,
+        base_url="http://emulator.local",
+        headers={"X-BB-API-Key": emulator.config.api_key},
+    ) as api:
+        conflict = api.post(f"/v1/sessions/{recorded}/recording/downloads")
+        openapi.check("Sessions_createRecordingDownloads", 409, conflict.json())
+        emulator_client.sessions.release(recorded)
+        replay = api.get(f"/v1/sessions/{recorded}/replays")
+        openapi.check("Sessions_getReplay", 200, replay.json())
+        created = api.post(f"/v1/sessions/{recorded}/recording/downloads")
+        assert created.status_code == 202
+        openapi.check("Sessions_createRecordingDownloads", 202, created.json())
+        listed = api.get(f"/v1/sessions/{recorded}/recording/downloads")
+        openapi.check("Sessions_listRecordingDownloads", 200, listed.json())
+        playlist = api.get(f"/v1/sessions/{recorded}/replays/0")
+    assert playlist.headers["content-type"].startswith("application/vnd.apple.mpegurl")
+    assert conflict.status_code == 409
