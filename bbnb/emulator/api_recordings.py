@@ -9,8 +9,8 @@ the API key: ``/media/recordings/...?expires=...&sig=...`` (HMAC with a key made
 when the routes are built, so URLs die with the emulator).
 
 One route is the emulator's own (Browserbase answers 404): ``GET
-/v1/sessions/{id}/screencast?after=N&timeoutMs=T`` long-polls the session's newest
-picture (``image/jpeg`` with ``x-bb-frame-seq``, ``x-bb-frame-time``,
+/v1/sessions/{id}/screencast?after=N&timeoutMs=T[&pageId=P]`` long-polls the session's
+newest picture (of one page, or of whichever changed last) (``image/jpeg`` with ``x-bb-frame-seq``, ``x-bb-frame-time``,
 ``x-bb-page-id``), answers 204 when none came in time and 410 once the session has
 ended, so a notebook kernel can show the live browser without reaching its port.
 
@@ -249,13 +249,16 @@ def routes(emu: EmulatorService, source: RecordingSource) -> list[Route]:
         session_id = request.path_params["sid"]
         after = query_int(request, "after", -1, -1, None)
         wait_ms = query_int(request, "timeoutMs", 5000, 0, SCREENCAST_MAX_WAIT_MS)
+        page_id = request.query_params.get("pageId")
+        if page_id is not None:
+            check_page_id(page_id)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_ms / 1000
         while True:
             _, recording, ended = recording_of(session_id)
             remaining = max(0.0, deadline - loop.time())
             if recording is not None:
-                frame = await asyncio.to_thread(recording.wait_frame, after, remaining)
+                frame = await asyncio.to_thread(recording.wait_frame, after, remaining, page_id)
                 if frame is not None:
                     headers = {
                         "x-bb-frame-seq": str(frame.seq),

@@ -203,6 +203,7 @@ class SessionRecording:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._latest: LatestFrame | None = None
+        self._latest_by_page: dict[str, LatestFrame] = {}
         self._pages: dict[str, PageRecording] = {}
         self._page_ids: dict[str, str] = {}
         self._bytes = 0
@@ -235,6 +236,7 @@ class SessionRecording:
             page_id = self._page_ids.setdefault(target, str(len(self._page_ids)))
             page = self._pages.get(target)
             self._latest = LatestFrame(seq, page_id, jpeg, t)
+            self._latest_by_page[page_id] = self._latest
             self._changed.notify_all()
             if not self.record:
                 return False
@@ -283,21 +285,24 @@ class SessionRecording:
 
         page.segments.append(self._submit(encode))
 
-    def wait_frame(self, after: int, timeout: float) -> LatestFrame | None:
-        """The newest picture if its ``seq > after``, waiting up to ``timeout`` s; else None.
+    def wait_frame(
+        self, after: int, timeout: float, page_id: str | None = None
+    ) -> LatestFrame | None:
+        """The newest picture (of page ``page_id``, or of any) if its ``seq > after``.
 
-        Returns at once (None) once the recording is finished and nothing newer is left.
+        Waits up to ``timeout`` s; None if none came.  Returns at once once the
+        recording is finished and nothing newer is left.
         """
+
+        def newest() -> LatestFrame | None:
+            latest = self._latest if page_id is None else self._latest_by_page.get(page_id)
+            return latest if latest is not None and latest.seq > after else None
+
         with self._changed:
             self._changed.wait_for(
-                lambda: (
-                    (self._latest is not None and self._latest.seq > after)
-                    or self.finished_at is not None
-                ),
-                timeout,
+                lambda: newest() is not None or self.finished_at is not None, timeout
             )
-            latest = self._latest
-            return latest if latest is not None and latest.seq > after else None
+            return newest()
 
     def end_page(self, target: str, t: float) -> None:
         """Page ``target`` closed at ``t``: encode what is left of it."""

@@ -36,22 +36,29 @@ _IFRAME_STYLE = "width:100%;height:540px;border:1px solid #ccc;border-radius:4px
 
 @dataclass(frozen=True, slots=True)
 class LiveFrame:
-    """One screencast picture: its sequence number, JPEG bytes and time (epoch seconds)."""
+    """One screencast picture: sequence number, JPEG bytes, time (epoch seconds) and page."""
 
     seq: int
     jpeg: bytes
     t: float
+    page_id: str = "0"
 
     def __repr__(self) -> str:
-        return f"LiveFrame(seq={self.seq}, t={self.t:.3f}, {len(self.jpeg)} bytes)"
+        return (
+            f"LiveFrame(seq={self.seq}, t={self.t:.3f}, page_id={self.page_id!r}, "
+            f"{len(self.jpeg)} bytes)"
+        )
 
 
 @runtime_checkable
 class FrameSource(Protocol):
     """Where live pictures of one session come from (the emulator's screencast feed)."""
 
-    def next_frame(self, after: int, timeout: float) -> LiveFrame | None:
-        """The newest frame with ``seq > after``, waiting up to ``timeout`` s; None if none came."""
+    def next_frame(
+        self, after: int, timeout: float, page_id: str | None = None
+    ) -> LiveFrame | None:
+        """The newest frame with ``seq > after`` (of page ``page_id``, or of any page),
+        waiting up to ``timeout`` s; None if none came."""
         ...
 
     @property
@@ -71,20 +78,25 @@ class ClientFeed:
     def __repr__(self) -> str:
         return f"ClientFeed(session_id={self.session_id!r}, ended={self._ended})"
 
-    def next_frame(self, after: int, timeout: float) -> LiveFrame | None:
+    def next_frame(
+        self, after: int, timeout: float, page_id: str | None = None
+    ) -> LiveFrame | None:
         """The newest frame after ``after`` (None if none came within ``timeout``)."""
         if self._ended:
             return None
         try:
             shot = self._client.sessions.screencast(
-                self.session_id, after=after, timeout=min(timeout, SCREENCAST_MAX_WAIT)
+                self.session_id,
+                after=after,
+                timeout=min(timeout, SCREENCAST_MAX_WAIT),
+                page_id=page_id,
             )
         except APIStatusError as error:
             if error.status_code == 410:
                 self._ended = True
                 return None
             raise
-        return None if shot is None else LiveFrame(shot.seq, shot.jpeg, shot.t)
+        return None if shot is None else LiveFrame(shot.seq, shot.jpeg, shot.t, shot.page_id)
 
     @property
     def ended(self) -> bool:
@@ -120,6 +132,9 @@ class LiveView(w.VBox):  # type: ignore[misc]
         self.tabs = w.Dropdown(options=[], description="Tab", layout=w.Layout(display="none"))
         self.frames_shown = 0
         self.last_frame: LiveFrame | None = None
+        #: Frames mode: the page (tab) shown, or None for whichever changed last.
+        self._page_filter: str | None = None
+        self.pages_seen: list[str] = []
         self.live_urls: SessionLiveUrls | None = None
         if frames is None:
             # Also tells whether this is the emulator (its answers carry x-bb-emulator).
@@ -181,6 +196,9 @@ class LiveView(w.VBox):  # type: ignore[misc]
         self._say(f"Live view of session {self.session_id}")
 
     def _show_tab(self, page_id: str) -> None:
+        if self.mode == "frames":
+            self._page_filter = page_id or None
+            return
         live = self.live_urls
         if live is None:
             return
@@ -214,14 +232,19 @@ class LiveView(w.VBox):  # type: ignore[misc]
         assert frames is not None
         gap = 1.0 / self.max_fps
         seq = -1
+        showing: str | None = None
         try:
             while not self._cancel.is_set():
+                wanted = self._page_filter
+                if wanted != showing:  # a tab was picked: show its newest picture at once
+                    showing, seq = wanted, -1
                 failures = len(self.box.errors)
-                frame = call_guarded(self.box, frames.next_frame, seq, 0.25)
+                frame = call_guarded(self.box, frames.next_frame, seq, 0.25, showing)
                 if len(self.box.errors) > failures and self._cancel.wait(1.0):
                     break
                 if frame is not None:
                     seq = frame.seq
+                    self._note_page(frame.page_id)
                     self.last_frame = frame
                     self.frames_shown += 1
                     self.image.value = frame.jpeg
@@ -232,6 +255,15 @@ class LiveView(w.VBox):  # type: ignore[misc]
                     return
         finally:
             self._stopped.set()
+
+    def _note_page(self, page_id: str) -> None:
+        """Offer a tab picker once a second page (tab) shows up."""
+        if page_id in self.pages_seen:
+            return
+        self.pages_seen.append(page_id)
+        if len(self.pages_seen) > 1:
+            self.tabs.options = [("Newest", "")] + [(f"Tab {p}", p) for p in self.pages_seen]
+            self.tabs.layout.display = ""
 
     def close(self) -> None:
         """Stop pulling frames or watching, then close the widget."""

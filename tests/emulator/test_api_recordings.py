@@ -174,6 +174,8 @@ def test_screencast_long_poll(emulator: Emulator, emulator_client: Client) -> No
     assert shot is not None and (shot.seq, shot.page_id, shot.t) == (1, "1", 2.0)
     assert read_code(_picture(shot.jpeg)) == 2
     assert emulator_client.sessions.screencast(session.id, after=1, timeout=0) is None
+    tab0 = emulator_client.sessions.screencast(session.id, timeout=0, page_id="0")
+    assert tab0 is not None and (tab0.seq, tab0.page_id) == (0, "0")
     emulator_client.sessions.release(session.id)
     with pytest.raises(APIStatusError, match="has ended") as raised:
         emulator_client.sessions.screencast(session.id, after=1, timeout=1)
@@ -183,8 +185,12 @@ def test_screencast_long_poll(emulator: Emulator, emulator_client: Client) -> No
 
 @pytest.mark.parametrize(
     ("query", "message"),
-    [("after=-2", "querystring/after"), ("timeoutMs=20000", "querystring/timeoutMs")],
-    ids=["after", "timeout"],
+    [
+        ("after=-2", "querystring/after"),
+        ("timeoutMs=20000", "querystring/timeoutMs"),
+        ("pageId=tab", "pageId must be a page number"),
+    ],
+    ids=["after", "timeout", "page"],
 )
 def test_screencast_bad_query(emulator: Emulator, recorded: str, query: str, message: str) -> None:
     """Out-of-range long-poll parameters are a 400 naming the parameter."""

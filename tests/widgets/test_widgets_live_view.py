@@ -29,10 +29,10 @@ class ScriptedFeed:
         self._ended = False
         self.asked = 0
 
-    def push(self, jpeg: bytes) -> None:
-        """A new picture of the page."""
+    def push(self, jpeg: bytes, page_id: str = "0") -> None:
+        """A new picture of a page."""
         with self._cond:
-            self._frames.append(LiveFrame(len(self._frames), jpeg, time.time()))
+            self._frames.append(LiveFrame(len(self._frames), jpeg, time.time(), page_id))
             self._cond.notify_all()
 
     def end(self) -> None:
@@ -41,21 +41,31 @@ class ScriptedFeed:
             self._ended = True
             self._cond.notify_all()
 
-    def next_frame(self, after: int, timeout: float) -> LiveFrame | None:
-        """The newest frame after ``after``, waiting up to ``timeout``."""
+    def next_frame(
+        self, after: int, timeout: float, page_id: str | None = None
+    ) -> LiveFrame | None:
+        """The newest frame (of ``page_id``, or of any) after ``after``, waiting up to ``timeout``."""
+
+        def newest() -> LiveFrame | None:
+            mine = [f for f in self._frames if page_id is None or f.page_id == page_id]
+            return mine[-1] if mine and mine[-1].seq > after else None
+
         with self._cond:
             self.asked += 1
-            self._cond.wait_for(
-                lambda: self._ended or (self._frames and self._frames[-1].seq > after), timeout
-            )
-            if self._frames and self._frames[-1].seq > after:
-                return self._frames[-1]
-            return None
+            self._cond.notify_all()
+            self._cond.wait_for(lambda: self._ended or newest() is not None, timeout)
+            return newest()
 
     @property
     def ended(self) -> bool:
         """True once ended."""
         return self._ended
+
+    def wait_asked(self, live_asks: int, timeout: float = 5.0) -> bool:
+        """Block until the view has asked for frames ``live_asks`` more times."""
+        with self._cond:
+            target = self.asked + live_asks
+            return self._cond.wait_for(lambda: self.asked >= target, timeout)
 
 
 @pytest.fixture
@@ -102,6 +112,26 @@ def test_a_page_change_shows_within_two_seconds(live: LiveView, feed: ScriptedFe
     assert shown_second.wait(2.0)
     assert live.last_frame is not None and live.last_frame.seq == 1
     assert live.mode == "frames" and live.running
+
+
+def test_a_second_tab_offers_a_picker(live: LiveView, feed: ScriptedFeed) -> None:
+    """When a second page shows up, a tab picker appears; picking tab 0 shows that page's picture."""
+    page0, page1, page1_later = coded_jpeg(50), coded_jpeg(51), coded_jpeg(52)
+    first = _when_image(live, page0)
+    feed.push(page0, "0")
+    assert first.wait(2.0)
+    assert live.tabs.layout.display == "none"
+    second = _when_image(live, page1)
+    feed.push(page1, "1")
+    assert second.wait(2.0)
+    assert [v for _, v in live.tabs.options] == ["", "0", "1"]
+    assert live.tabs.layout.display == ""
+    back = _when_image(live, page0)
+    live.tabs.value = "0"
+    assert back.wait(2.0)
+    feed.push(page1_later, "1")  # tab 1 changes, but tab 0 stays on screen
+    assert feed.wait_asked(live_asks=2)
+    assert bytes(live.image.value) == page0
 
 
 def test_at_least_five_frames_per_second(live: LiveView, feed: ScriptedFeed) -> None:

@@ -86,8 +86,11 @@ class AsyncSessions:
         *,
         after: int = -1,
         timeout: float = 5.0,  # noqa: ASYNC109 - the server's long-poll wait, sent as a query
+        page_id: str | None = None,
     ) -> ScreencastFrame | None:
         """The emulator's newest picture of a session after sequence ``after`` (emulator only).
+
+        ``page_id`` picks one page (tab); without it, whichever page changed last.
 
         Waits on the server up to ``timeout`` seconds; None if no new picture came.  Once
         the session has ended the emulator answers 410 (``APIStatusError``).  Browserbase
@@ -99,7 +102,7 @@ class AsyncSessions:
             "GET",
             SCREENCAST,
             path_params={"session_id": session_id},
-            params={"after": after, "timeoutMs": round(timeout * 1000)},
+            params={"after": after, "timeoutMs": round(timeout * 1000), "pageId": page_id},
             headers={"Accept": "image/jpeg"},
         )
         if response.status_code == 204 or not response.content:
@@ -169,10 +172,12 @@ class Sessions:
         return run_sync(self._sessions.debug(session_id, expires_in=expires_in))
 
     def screencast(
-        self, session_id: str, *, after: int = -1, timeout: float = 5.0
+        self, session_id: str, *, after: int = -1, timeout: float = 5.0, page_id: str | None = None
     ) -> ScreencastFrame | None:
         """The emulator's newest picture after ``after`` (emulator only; None if none came)."""
-        return run_sync(self._sessions.screencast(session_id, after=after, timeout=timeout))
+        return run_sync(
+            self._sessions.screencast(session_id, after=after, timeout=timeout, page_id=page_id)
+        )
 
     def create(
         self, params: SessionCreateParams | dict[str, Any] | None = None, **fields: Any
