@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -50,6 +51,7 @@ DEFAULT_MAX_SESSIONS = 64
 #: How long the last picture of a page stays up when the page's end is not known.
 LAST_FRAME_HOLD = 0.1
 _STORE_NUMBERS = itertools.count(1)
+log = logging.getLogger("bbnb.emulator")
 #: No B-frames: decode order is presentation order, so timestamps need no shifting.
 ENCODER_OPTIONS = {"preset": "veryfast", "crf": "30", "tune": "stillimage", "bf": "0"}
 
@@ -131,9 +133,10 @@ def encode_segment(
         for shot in frames:
             try:
                 picture = _decode_jpeg(shot.jpeg)
+                scaled = picture.reformat(width=width, height=height, format="yuv420p")
             except (av.FFmpegError, ValueError):
                 continue
-            last = picture.reformat(width=width, height=height, format="yuv420p")
+            last = scaled
             last_pts = _emit(out, stream, last, max(round((shot.t - origin) * 1000), last_pts + 1))
         if last is None:
             raise ValueError("no decodable JPEG frame in this segment")
@@ -385,10 +388,13 @@ class SessionRecording:
 
 
 def _done(future: Future[Segment]) -> Segment | None:
-    """A segment once encoded; None if it held no decodable picture."""
+    """A segment once encoded; None if it could not be (no decodable picture, encoder error)."""
     try:
         return future.result()
     except ValueError:
+        return None
+    except Exception:
+        log.exception("a recording segment could not be encoded; it is left out")
         return None
 
 

@@ -6,7 +6,9 @@
 and a slider move through them; ``.image`` (an ``ipywidgets.Image``) shows the current
 frame and ``.step`` the message the agent had written last at that moment (for an
 agent run: its transcript, fetched from ``client.agents.runs.messages``).  It works the
-same against Browserbase and the emulator: both serve replays as HLS video.
+same against Browserbase and the emulator: both serve replays as HLS video.  For a
+function invocation the steps are its handler's log lines
+(``client.functions.invocations.logs``).
 """
 
 from __future__ import annotations
@@ -80,6 +82,11 @@ def _epoch(value: datetime) -> float:
     return value.timestamp()
 
 
+def _log_time(stamp: float) -> float:
+    """An invocation log's timestamp in epoch seconds (the API sends milliseconds)."""
+    return stamp / 1000 if stamp > 1e11 else stamp
+
+
 class Replay(w.VBox):  # type: ignore[misc]
     """The recording of a session (or of a run's session), frame by frame."""
 
@@ -95,6 +102,9 @@ class Replay(w.VBox):  # type: ignore[misc]
         self.session_id = session_of(source)
         self._client = client
         self.run_id: str | None = getattr(source, "run_id", None)
+        self.invocation_id: str | None = (
+            getattr(source, "id", None) if hasattr(source, "function_id") else None
+        )
         self.box = ErrorBox()
         self.image = w.Image(format="jpeg", layout=w.Layout(max_width="720px"))
         self.slider = w.IntSlider(value=0, min=0, max=0, description="frame", readout=False)
@@ -144,6 +154,9 @@ class Replay(w.VBox):  # type: ignore[misc]
         if messages is None and self.run_id is not None:
             messages = list(self.client.agents.runs.messages(self.run_id))
         steps = [Step(_epoch(m.created_at), step_text(m)) for m in messages or []]
+        if messages is None and self.invocation_id is not None:
+            logs = self.client.functions.invocations.logs(self.invocation_id).logs
+            steps = [Step(_log_time(line.timestamp), f"log: {line.message}") for line in logs]
         return sorted(steps, key=lambda s: s.t)
 
     def _load_frames(self, max_frames: int, max_width: int | None) -> list[ReplayFrame]:

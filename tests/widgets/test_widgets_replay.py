@@ -94,3 +94,17 @@ def test_bad_source_is_refused(
     """Something that is not a session id or a run is refused with what to pass."""
     with pytest.raises(error, match=message):
         Replay(source, client=widget_client)
+
+
+def test_invocation_replay_steps_are_its_logs(
+    widget_emulator: Emulator, widget_client: Client
+) -> None:
+    """For a function invocation, the step beside each frame is the handler's latest log line."""
+    invocation = widget_client.functions.invoke("echo", params={"x": 1}, wait=True)
+    logs = widget_client.functions.invocations.logs(invocation.id).logs
+    assert logs
+    recording = widget_emulator.recordings.start(invocation.session_id)
+    recording.add_frame("TAB", coded_jpeg(9), logs[0].timestamp / 1000)
+    replay = Replay(invocation, client=widget_client)
+    assert [s.text for s in replay.steps] == [f"log: {line.message}" for line in logs]
+    assert "echoing 1 params" in html.unescape(replay.step.value)
