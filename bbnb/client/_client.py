@@ -23,6 +23,7 @@ from bbnb._clock import Clock, SystemClock
 from bbnb._exceptions import ConfigurationError
 from bbnb.client._config import resolve_config
 from bbnb.client._resources.agents import Agents, AsyncAgents
+from bbnb.client._resources.contexts import AsyncContexts, Contexts
 from bbnb.client._resources.functions import AsyncFunctions, Functions
 from bbnb.client._resources.sessions import AsyncSessions, Sessions
 from bbnb.runs.journal import key_hash
@@ -96,6 +97,7 @@ class AsyncClient:
         self.agents = AsyncAgents(self)
         self.functions = AsyncFunctions(self)
         self.sessions = AsyncSessions(self)
+        self.contexts = AsyncContexts(self)
 
     @property
     def base_url(self) -> str:
@@ -184,6 +186,7 @@ class Client:
         self.agents = Agents(self._async.agents, self)
         self.functions = Functions(self._async.functions, self)
         self.sessions = Sessions(self._async.sessions)
+        self.contexts = Contexts(self._async.contexts)
 
     @property
     def async_client(self) -> AsyncClient:

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bbnb.emulator import api_agents, api_contexts, api_functions, api_sessions
+from bbnb.emulator import api_agents, api_contexts, api_functions, api_recordings, api_sessions
 from bbnb.emulator.api_connect import connect_routes
 from bbnb.emulator.faults import DroppedConnection
 from bbnb.emulator.web.app import with_local_web
@@ -49,6 +49,7 @@ def build_app(emu: EmulatorService) -> ASGIApp:
         *api_sessions.routes(emu),
         *api_contexts.routes(emu),
         *connect_routes(emu),
+        *api_recordings.routes(emu, emu.recordings),
     ]
 
     async def on_api_error(request: Request, exc: Exception) -> Response:

@@ -32,6 +32,7 @@ from bbnb.emulator.functions import (
 )
 from bbnb.emulator.limits import SessionLimiter
 from bbnb.emulator.live_sessions import LiveSessions
+from bbnb.emulator.recording import FrameStore
 from bbnb.emulator.records import (
     TERMINAL_RUN,
     AgentRecord,
@@ -70,6 +71,8 @@ class EmulatorService:
         self.clock: Clock = clock or WallClock()
         self.stats = EmulatorStats()
         self.store = Store(self.config.db_path)
+        #: Screencast frames of every session, encoded to replays (``bbnb.emulator.recording``).
+        self.recordings = FrameStore()
         self.project_id = stable_uuid(self.config.seed, "project")
         #: Salts every id this instance hands out: two emulators (two kernels sharing a
         #: journal) or one restarted never reuse an id.  Results depend on the seed only.
@@ -119,9 +122,10 @@ class EmulatorService:
         return self.clock.now()
 
     def close(self) -> None:
-        """Kill every browser and close the database, if any."""
+        """Kill every browser, close the database, if any, and stop the recording encoder."""
         self.live.close()
         self.store.close()
+        self.recordings.close()
 
     # -- sessions -----------------------------------------------------------------------
     def session_state(self, session: SessionRecord, now: float) -> tuple[str, float | None]:

@@ -4,6 +4,8 @@
 - :class:`AgentTask`: task, result schema, variables, browser settings, Run/Stop/Resume.
 - :class:`FunctionInvoke`: params and session settings for a function, Run, result.
 - :class:`RunMonitor`: a live view of a batch with Stop-all.
+- :class:`LiveView`: a session's browser while it runs (iframe, or frames through the kernel).
+- :class:`Replay`: a session's recording frame by frame, with the agent's step beside it.
 
 Secrets (variable values, proxy passwords) are captured into ``SecretStr`` in Python
 and cleared from the front end; the API key is never a widget value.
@@ -13,7 +15,9 @@ from __future__ import annotations
 
 from bbnb.widgets.agent_task import AgentTask
 from bbnb.widgets.function_invoke import FunctionInvoke
+from bbnb.widgets.live_view import LiveView
 from bbnb.widgets.monitor import RunMonitor
+from bbnb.widgets.replay import Replay
 from bbnb.widgets.settings import SessionSettings
 
-__all__ = ["AgentTask", "FunctionInvoke", "RunMonitor", "SessionSettings"]
+__all__ = ["AgentTask", "FunctionInvoke", "LiveView", "Replay", "RunMonitor", "SessionSettings"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -67,6 +68,8 @@ def user_agent() -> str:
 
 def _path(template: str, path_params: Mapping[str, str]) -> str:
     """Fill a route template, URL-quoting each id so it stays one path segment."""
+    if not path_params:
+        return template
     quoted: dict[str, str] = {}
     for name, value in path_params.items():
         if not isinstance(value, str) or not value.strip():
@@ -158,14 +161,70 @@ class HTTPCore:
         """True once ``aclose()`` has run."""
         return self._http.is_closed
 
-    def _build(self, method: str, path: str, params: Query | None, body: Any) -> httpx.Request:
+    def _build(
+        self,
+        method: str,
+        path: str,
+        params: Query | None,
+        body: Any,
+        headers: Mapping[str, str] | None = None,
+        files: Any = None,
+    ) -> httpx.Request:
+        extra = {"X-BB-API-Key": self._api_key.get_secret_value(), **(headers or {})}
+        if files is not None:
+            # The client's default JSON Content-Type would win over httpx's multipart one;
+            # name the boundary ourselves so the header and the body agree.
+            extra["Content-Type"] = f"multipart/form-data; boundary={secrets.token_hex(16)}"
+            return self._http.build_request(
+                method, path, params=_query(params), files=files, headers=extra
+            )
         return self._http.build_request(
-            method,
-            path,
-            params=_query(params),
-            json=body,
-            headers={"X-BB-API-Key": self._api_key.get_secret_value()},
+            method, path, params=_query(params), json=body, headers=extra
         )
+
+    def is_api_origin(self, url: str) -> bool:
+        """True when ``url`` (absolute, or a path) is on this client's API host."""
+        target = self._http.base_url.join(url)
+        base = self._http.base_url
+        return (target.scheme, target.host, target.port) == (base.scheme, base.host, base.port)
+
+    async def fetch_media(self, url: str, *, accept: str = "*/*") -> httpx.Response:
+        """GET a media file (playlist, video segment, MP4) by URL or path, with retries.
+
+        The API key goes only to the API's own host: a signed CDN URL elsewhere gets a
+        plain request, so the key never travels to another host.
+        """
+        target = self._http.base_url.join(url)
+        headers = {"Accept": accept}
+        if self.is_api_origin(url):
+            headers["X-BB-API-Key"] = self._api_key.get_secret_value()
+        label = "GET (media)"
+        retries = 0
+        while True:
+            request = self._http.build_request("GET", target, headers=headers)
+            try:
+                response = await self._http.send(request)
+            except httpx.TransportError as error:
+                self.stats.record("GET", label, status=None)
+                if retries < self.retry.max_retries and self.retry.should_retry_error(
+                    "read", error
+                ):
+                    await self._pause("GET", target.path, retries, type(error).__name__, None)
+                    retries += 1
+                    continue
+                raise self._transport_error(
+                    error, request, "GET", target.path, "read", datetime.now(UTC), "", retries + 1
+                ) from error
+            self.stats.record("GET", label, status=response.status_code)
+            if response.is_success:
+                return response
+            if retries < self.retry.max_retries and self.retry.should_retry_status(
+                "read", response.status_code
+            ):
+                await self._pause("GET", target.path, retries, str(response.status_code), response)
+                retries += 1
+                continue
+            raise self._status_error(response, "GET", target.path, "read", "")
 
     async def request(
         self,
@@ -177,6 +236,8 @@ class HTTPCore:
         body: Any = None,
         kind: RequestKind = "read",
         find_hint: str = "",
+        headers: Mapping[str, str] | None = None,
+        files: Any = None,
     ) -> httpx.Response:
         """Send one API call with retries; return the 2xx response or raise an ``APIError``.
 
@@ -194,7 +255,7 @@ class HTTPCore:
         retries = 0
         limited = _RateLimitWait()
         while True:
-            request = self._build(method, path, params, body)
+            request = self._build(method, path, params, body, headers, files)
             sent_at = datetime.now(UTC)
             started = self.clock.now()
             try:
@@ -367,6 +428,8 @@ class HTTPCore:
         body: Any = None,
         kind: RequestKind = "read",
         find_hint: str = "",
+        headers: Mapping[str, str] | None = None,
+        files: Any = None,
     ) -> M:
         """``request`` and parse the body into ``model``."""
         response = await self.request(
@@ -377,6 +440,8 @@ class HTTPCore:
             body=body,
             kind=kind,
             find_hint=find_hint,
+            headers=headers,
+            files=files,
         )
         return parse_model(model, response, method, response.request.url.path)
 

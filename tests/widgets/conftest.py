@@ -24,9 +24,11 @@ def widget_config() -> EmulatorConfig:
 
 
 @pytest.fixture
-def widget_emulator(widget_config: EmulatorConfig) -> Emulator:
-    """An in-process emulator on a fresh ManualClock."""
-    return Emulator(widget_config, clock=ManualClock())
+def widget_emulator(widget_config: EmulatorConfig) -> Iterator[Emulator]:
+    """An in-process emulator on a fresh ManualClock, closed after the test."""
+    emulator = Emulator(widget_config, clock=ManualClock())
+    yield emulator
+    emulator.close()
 
 
 @pytest.fixture

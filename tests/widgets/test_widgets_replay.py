@@ -1,0 +1,110 @@
+"""Replay: a finished run's recording decoded into timestamped frames, stepped with its messages."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import av
+import numpy as np
+import pytest
+
+from bbnb.client._client import Client
+from bbnb.emulator import Emulator
+from bbnb.widgets import Replay
+from bbnb.widgets.replay import step_text
+from tests.synthetic_frames import coded_jpeg, read_code
+
+
+def _code(jpeg: bytes) -> int:
+    """The number drawn in a JPEG picture."""
+    codec = av.CodecContext.create("mjpeg", "r")
+    frame = codec.decode(av.Packet(jpeg))[0]
+    return read_code(np.asarray(frame.to_ndarray(format="rgb24")))
+
+
+@pytest.fixture
+def finished_run(widget_emulator: Emulator, widget_client: Client) -> Any:
+    """A completed agent run whose session recorded one frame at each message's time."""
+    run = widget_client.agents.runs.create(task="Read the title of example.com")
+    run = widget_client.agents.runs.wait(run.run_id)
+    recording = widget_emulator.recordings.start(run.session_id)
+    for i, message in enumerate(widget_client.agents.runs.messages(run.run_id)):
+        recording.add_frame("TAB", coded_jpeg(i + 1), message.created_at.timestamp())
+    return run
+
+
+def test_replay_frames_match_the_run_messages(widget_client: Client, finished_run: Any) -> None:
+    """Each decoded frame has its message's time and picture, and shows that message as the step."""
+    messages = list(widget_client.agents.runs.messages(finished_run.run_id))
+    replay = Replay(finished_run, client=widget_client)
+    assert replay.box.errors == []
+    times = [round(m.created_at.timestamp(), 3) for m in messages]
+    assert [f.t for f in replay.frames][: len(times)] == times
+    for i, message in enumerate(messages):
+        replay.slider.value = i
+        assert _code(bytes(replay.image.value)) == i + 1
+        assert replay.step.value and step_text(message)[:30] in html.unescape(replay.step.value)
+    assert replay.frames[-1].page_id == "0"
+
+
+def test_play_moves_the_slider_and_the_picture(widget_client: Client, finished_run: Any) -> None:
+    """The play button's value drives the slider; the picture follows."""
+    replay = Replay(finished_run, client=widget_client)
+    replay.play.value = 3
+    assert replay.slider.value == 3 and replay.index == 3
+    assert _code(bytes(replay.image.value)) == 4
+    assert replay.play.max == replay.slider.max == len(replay.frames) - 1
+    assert 50 <= replay.play.interval <= 1000
+
+
+def test_replay_by_session_id_with_two_pages(
+    widget_emulator: Emulator, widget_client: Client
+) -> None:
+    """A plain session id works; frames of two tabs are merged in time order with their page ids."""
+    session = widget_client.sessions.create()
+    recording = widget_emulator.recordings.start(session.id)
+    t0 = widget_emulator.clock.now()
+    recording.add_frame("A", coded_jpeg(10), t0)
+    recording.add_frame("B", coded_jpeg(20), t0 + 0.5)
+    recording.add_frame("A", coded_jpeg(11), t0 + 1.0)
+    widget_client.sessions.release(session.id)
+    replay = Replay(session.id, client=widget_client)
+    pictures = [(f.page_id, _code(f.jpeg)) for f in replay.frames]
+    assert pictures[:3] == [("0", 10), ("1", 20), ("0", 11)]
+    assert replay.steps == [] and replay.step.value == ""
+
+
+def test_session_without_recording_says_so(widget_client: Client) -> None:
+    """No frames: a calm message in the widget, no exception."""
+    session = widget_client.sessions.create(browser_settings={"record_session": False})
+    replay = Replay(session.id, client=widget_client)
+    assert replay.frames == []
+    assert "no recorded frames" in replay.box.widget.value
+
+
+@pytest.mark.parametrize(
+    ("source", "error", "message"),
+    [("", ValueError, "must not be empty"), (42, TypeError, "has no session_id")],
+    ids=["empty-id", "not-a-run"],
+)
+def test_bad_source_is_refused(
+    widget_client: Client, source: Any, error: type[Exception], message: str
+) -> None:
+    """Something that is not a session id or a run is refused with what to pass."""
+    with pytest.raises(error, match=message):
+        Replay(source, client=widget_client)
+
+
+def test_invocation_replay_steps_are_its_logs(
+    widget_emulator: Emulator, widget_client: Client
+) -> None:
+    """For a function invocation, the step beside each frame is the handler's latest log line."""
+    invocation = widget_client.functions.invoke("echo", params={"x": 1}, wait=True)
+    logs = widget_client.functions.invocations.logs(invocation.id).logs
+    assert logs
+    recording = widget_emulator.recordings.start(invocation.session_id)
+    recording.add_frame("TAB", coded_jpeg(9), logs[0].timestamp / 1000)
+    replay = Replay(invocation, client=widget_client)
+    assert [s.text for s in replay.steps] == [f"log: {line.message}" for line in logs]
+    assert "echoing 1 params" in html.unescape(replay.step.value)
