@@ -115,9 +115,10 @@ class Geolocation(RequestModel):
     @classmethod
     def _two_letters(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and not _LETTERS2.match(value):
-            raise ValueError(
-                f"{info.field_name} must be a 2-letter code such as 'US' or 'NY', got {value!r}"
-            )
+            example = "a 2-letter US state code such as 'NY'"
+            if info.field_name == "country":
+                example = "a 2-letter country code such as 'US' or 'DE'"
+            raise ValueError(f"{info.field_name} must be {example}, got {value!r}")
         return value.upper() if value is not None else None
 
     @model_validator(mode="after")

@@ -75,7 +75,10 @@ class ProxyRow:
 
     def _cell(self, key: RowKey) -> w.Widget:
         control = self.password.widget if key == ("password",) else self.texts[key]
-        return w.VBox([control, self.errors[key]])
+        # As wide as its input: a long error wraps below it instead of moving the next inputs.
+        width = control.layout.width
+        self.errors[key].layout.width = width
+        return w.VBox([control, self.errors[key]], layout=w.Layout(width=width, min_width=width))
 
     def _layout(self) -> None:
         kind = self.type.value
