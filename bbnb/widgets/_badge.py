@@ -57,7 +57,7 @@ class SimulatedBadge:
         local_browser = getattr(getattr(client, "_config", None), "emulator", None)
         uses_browser = getattr(local_browser, "local_browser", False) is True
         self.widget.value = (
-            f"<div style='font-size:12px;color:#374151;margin:2px 0'>"
+            f"<div style='font-size:12px;line-height:1.4;color:#374151;margin:2px 0'>"
             f"<span style='{_BADGE_STYLE}'>SIMULATED</span>"
             f"Results are simulated: {html.escape(simulated_parts(uses_browser))}.</div>"
         )

@@ -329,7 +329,7 @@ class RunPanel(w.VBox):  # type: ignore[misc]
         """Show a calm (amber) note about the result, e.g. why some fields are empty."""
         self.note.value = (
             "<div class='bbnb-result-note' style='color:#92400e;background:#fffbeb;"
-            "border-left:3px solid #f59e0b;padding:3px 8px;font-size:12px;margin-top:4px'>"
+            "border-left:3px solid #f59e0b;padding:3px 8px;font-size:12px;line-height:1.4;margin-top:4px'>"
             f"{html.escape(text)}</div>"
         )
 

@@ -221,8 +221,10 @@ def test_country_error_names_a_country_and_keeps_columns_still() -> None:
     row.texts[("geolocation", "country")].value = "USA"
     message = _text(row.errors[("geolocation", "country")].value)
     assert "country code" in message and "'NY'" not in message
-    cell = row.errors[("geolocation", "country")]
-    assert cell.layout.width == row.texts[("geolocation", "country")].layout.width
+    inputs = row.widget.children[0]
+    assert row.errors[("geolocation", "country")] in row.widget.children[1:], "below the inputs"
+    assert all(not isinstance(child, type(row.errors[("type",)])) for child in inputs.children)
+    assert row.texts[("geolocation", "state")] in inputs.children
 
 
 def test_all_errors_show_at_once() -> None:
