@@ -48,6 +48,7 @@ __all__ = [
     "ResolvedConfig",
     "is_loopback_url",
     "resolve_config",
+    "simulated_parts",
 ]
 
 logger = logging.getLogger("bbnb")
@@ -59,15 +60,25 @@ ENV_BASE_URL = "BROWSERBASE_BASE_URL"
 EMULATOR_DEFAULT_API_KEY = "bb_emulator_local_key"
 
 SIMULATED_NOTICE = (
-    "bbnb: no {env} is set, so this client uses bbnb's built-in Browserbase emulator at "
-    "{url}.\n"
-    "Results are SIMULATED: no real browser runs, and simulated time runs {speed:g}x faster.  "
-    "To use Browserbase, set your key without "
-    "writing it into a saved cell, for example:\n"
+    "bbnb: no {env} is set, so results are SIMULATED by bbnb's built-in emulator at {url} "
+    "(simulated time runs {speed:g}x faster).\n"
+    "What is simulated: {parts}.\n"
+    "To use Browserbase, set your key without writing it into a saved cell, for example:\n"
     "    import getpass, os\n"
     "    os.environ['{env}'] = getpass.getpass('Browserbase API key: ')\n"
     "and the next %bb_run (or a new bbnb.Client()) uses it."
 )
+
+
+def simulated_parts(local_browser: bool = False) -> str:
+    """What a simulated run does not do for real, in one line (for notices and badges)."""
+    browser = (
+        "sessions use a local browser"
+        if local_browser
+        else "no browser runs (sessions are simulated)"
+    )
+    return f"no cloud (Browserbase is not contacted); {browser}; the agent is rule-based, not an AI model"
+
 
 _notice_lock = threading.Lock()
 _notice_shown = False
@@ -187,7 +198,9 @@ def _embedded() -> ResolvedConfig:
             f"Set {ENV_API_KEY} (for example with getpass), or pass api_key=..."
         ) from error
     running = embedded()
-    _show_notice(str(running.base_url), float(running.speed))
+    # A RunningEmulator that drives a real local browser says so with ``local_browser``.
+    local_browser = getattr(running, "local_browser", False) is True
+    _show_notice(str(running.base_url), float(running.speed), local_browser=local_browser)
     return ResolvedConfig(
         base_url=str(running.base_url).rstrip("/"),
         api_key=SecretStr(str(running.api_key)),
@@ -197,16 +210,60 @@ def _embedded() -> ResolvedConfig:
     )
 
 
-def _show_notice(url: str, speed: float = 1.0) -> None:
-    """Print the 'results are simulated' notice, once per process."""
+def _show_notice(url: str, speed: float = 1.0, *, local_browser: bool = False) -> None:
+    """Say once per process that results are simulated: a calm note, never an error.
+
+    In IPython (a notebook kernel) the note is displayed as output (an HTML line,
+    with plain text for other front ends); elsewhere it is printed to stderr, away
+    from a script's data on stdout.
+    """
     global _notice_shown
     with _notice_lock:
         if _notice_shown:
             return
         _notice_shown = True
-    text = SIMULATED_NOTICE.format(env=ENV_API_KEY, url=url, speed=speed)
+    parts = simulated_parts(local_browser)
+    text = SIMULATED_NOTICE.format(env=ENV_API_KEY, url=url, speed=speed, parts=parts)
     logger.info("using the embedded emulator at %s; results are simulated", url)
-    print(text, file=sys.stderr)
+    if not _display_in_ipython(text, notice_html(url, speed, parts)):
+        print(text, file=sys.stderr)
+
+
+def notice_html(url: str, speed: float, parts: str) -> str:
+    """The simulated notice as one calm HTML block (a badge, then the details)."""
+    from html import escape
+
+    badge = (
+        "<span style='background:#e0e7ff;color:#3730a3;border-radius:4px;padding:1px 6px;"
+        "font-weight:600;font-size:11px;margin-right:6px'>SIMULATED</span>"
+    )
+    return (
+        "<div class='bbnb-simulated-notice' style='border-left:3px solid #6366f1;"
+        "background:#f5f7ff;color:#374151;padding:4px 8px;font-size:12px;margin:2px 0'>"
+        f"{badge}No <code>{ENV_API_KEY}</code> is set, so bbnb answers from its built-in "
+        f"emulator at <code>{escape(url)}</code> (time runs {speed:g}x faster). "
+        f"What is simulated: {escape(parts)}.<br>"
+        "To use Browserbase: <code>import getpass, os; "
+        f"os.environ['{ENV_API_KEY}'] = getpass.getpass('Browserbase API key: ')</code>"
+        " (never type the key into a saved cell).</div>"
+    )
+
+
+def _display_in_ipython(text: str, html_text: str) -> bool:
+    """Show the notice as cell output when IPython is running; False when it is not."""
+    shell_module = sys.modules.get("IPython")
+    if shell_module is None:
+        return False  # IPython was never imported, so no shell is running
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+
+        if get_ipython() is None:
+            return False
+        display({"text/plain": text, "text/html": html_text}, raw=True)  # type: ignore[no-untyped-call]
+    except Exception:  # a broken display must not stop the client
+        return False
+    return True
 
 
 def _reset_notice() -> None:

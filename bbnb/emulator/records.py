@@ -197,6 +197,7 @@ class InvocationRecord(_Row):
     pending_s: float
     duration_s: float
     timeout_s: float
+    timeout_requested_s: float | None = None  # as asked for (timeout_s is scaled by speed)
     params: dict[str, Any] | None = None
     done: bool = False
     results: Any = None
@@ -220,7 +221,8 @@ class InvocationRecord(_Row):
         deadline = self.deadline
         end = start + self.duration_s
         if (not self.done or end > deadline) and now >= deadline:
-            message = f"The invocation exceeded its timeout of {self.timeout_s:g} seconds"
+            asked = self.timeout_requested_s or self.timeout_s
+            message = f"The invocation exceeded its timeout of {asked:g} seconds"
             return "FAILED", deadline, ["TIMED_OUT", message]
         if not self.done or now < end:
             return "RUNNING", None, None

@@ -495,9 +495,11 @@ class EmulatorService:
             duration = spec.planned_duration(user_params, rng, self.config.invocation_seconds)
         except Exception as exc:  # a user-supplied duration callable misbehaved
             raise ApiError(400, f"params were rejected by the function: {str(exc)[:300]}") from None
+        # Simulated seconds, like the handler's duration: a 60 s timeout ends a 200 s sleep.
+        timeout_s = float(timeout)
         session = self._new_session(
             now,
-            timeout_s=timeout,
+            timeout_s=timeout_s / self.config.speed,
             owner="invocation",
             owner_id=inv_id,
             params=session_params,
@@ -511,7 +513,8 @@ class EmulatorService:
             created=now,
             pending_s=rng.uniform(*self.config.invocation_pending_seconds) / self.config.speed,
             duration_s=duration / self.config.speed,
-            timeout_s=float(timeout),
+            timeout_s=timeout_s / self.config.speed,
+            timeout_requested_s=timeout_s,
             params=params.params,
         )
         self.stats.invocations_created += 1

@@ -40,6 +40,13 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 from traitlets import Bool, Enum, Float, Int, Unicode, observe
 from traitlets.config.configurable import Configurable
 
+from bbnb.magics._display import (
+    answer_bundle,
+    history_batches,
+    history_runs,
+    plural,
+    tidy_frame,
+)
 from bbnb.magics._plan import (
     KINDS,
     LAST,
@@ -216,7 +223,7 @@ class BBMagic(Magics, Configurable):
         "words",
         nargs="*",
         metavar="ARG",
-        help="the task (agent, line form), FUNCTION_ID (function) or ID (attach, stop)",
+        help="the task (agent, line form), FUNCTION_ID (function), ID (attach, stop) or BATCH_ID (history)",
     )
     @argument("-o", "--out", type=identifier, metavar="NAME", help="store the result in NAME")
     @argument(
@@ -256,17 +263,16 @@ class BBMagic(Magics, Configurable):
 
         Line form puts the task (agent) on the magic line; cell form takes the task text
         (agent) or the JSON params (function) from the cell body.  Options go on the
-        magic line only.  ``{{name}}`` in the task or params is replaced by the notebook
-        variable ``name`` (``{{name.key}}``, ``{{row.column}}`` with --foreach);
-        ``\\{{...}}`` keeps literal braces; JSON braces, ``$`` and ``%name%`` stay as
-        they are.
+        magic line only.  {{name}} in the task or params is replaced by the notebook
+        variable name ({{name.key}}, and {{row.column}} with --foreach); \\{{...}} keeps
+        literal braces; JSON braces, $ and %name% stay as they are.
 
-        Returns a DataFrame (one row per run or per result item, provenance columns
-        starting with ``_``) unless --raw; with ``-o NAME`` the result is stored in
-        NAME, a one-line summary is printed and nothing is returned.  ``_bb_last``
-        always holds the latest result, even after an error or Ctrl-C.
+        Returns a DataFrame (one row per run or per result item; provenance columns
+        start with _) unless --raw.  With -o NAME the result is stored in NAME, a
+        one-line summary is printed and nothing is returned.  _bb_last always holds the
+        latest result, even after an error or Ctrl-C.
 
-        Examples::
+        Examples:
 
             %load_ext bbnb
 
@@ -287,7 +293,8 @@ class BBMagic(Magics, Configurable):
             %bb_run agent "Long task" --no-wait -o handle   # returns at once
             %bb_run attach batch-20260101-abc           # collect it later
             %bb_run stop 0b9c...
-            %bb_run history
+            %bb_run history                             # one row per batch
+            %bb_run history batch-20260101-abc          # the runs of one batch
             %bb_run agent "Price of {{item}}" --dry-run  # print bodies, send nothing
 
             %config BBMagic.max_concurrency = 32
@@ -387,12 +394,28 @@ class BBMagic(Magics, Configurable):
     def _do_history(self, args: argparse.Namespace, cell: str | None) -> Any:
         from bbnb.runs import history
 
-        if args.words or (cell is not None and cell.strip()):
-            raise usage_error("%bb_run history takes no arguments and no cell body")
+        if len(args.words) > 1 or (cell is not None and cell.strip()):
+            raise usage_error(
+                "%bb_run history takes at most one BATCH_ID and no cell body, e.g. "
+                "%bb_run history, then %bb_run history BATCH_ID for its runs"
+            )
         reject_options(args, "history", (*_RUN_ONLY_OPTIONS, "schema", "schema_var", "raw"))
-        frame = history()
+        if args.words:
+            batch_id = str(args.words[0])
+            runs = history(batch_id=batch_id)
+            if len(runs) == 0:
+                raise usage_error(
+                    f"no batch {batch_id!r} in the journal; %bb_run history lists the batches"
+                )
+            frame = history_runs(runs)
+        else:
+            frame = history_batches(history())
         rows, columns = frame.shape
-        return self._publish(args, frame, f"{args.out}: {rows} rows × {columns} columns")  # noqa: RUF001
+        return self._publish(
+            args,
+            frame,
+            f"{args.out}: {plural(rows, 'row')} × {plural(columns, 'column')}",  # noqa: RUF001
+        )
 
     def _single_id(self, args: argparse.Namespace, cell: str | None, kind: str) -> str:
         if cell is not None and cell.strip():
@@ -471,7 +494,9 @@ class BBMagic(Magics, Configurable):
     def _frame(self, found: Any, schema: dict[str, Any] | None, plan: Plan | None) -> pd.DataFrame:
         from bbnb.results import to_frame
 
-        frame = to_frame(found, schema) if found is not None else to_frame([], schema)
+        frame: pd.DataFrame = tidy_frame(
+            to_frame(found, schema) if found is not None else to_frame([], schema)
+        )
         if plan is not None and plan.template is not None:
             frame.attrs["task_template" if plan.kind == "agent" else "params_template"] = (
                 plan.template
@@ -517,6 +542,7 @@ class BBMagic(Magics, Configurable):
             line += f" · {cached}"
             if not args.out:
                 notes.insert(0, f"bbnb: {cached}")
+        self._show_answer(args, frame, schema, plan)
         result = self._publish(args, value, line)
         for note in notes:
             print(note, file=sys.stderr)
@@ -527,6 +553,20 @@ class BBMagic(Magics, Configurable):
                 raise BBNBError(unsent)
             raise BBRunError(unsent)
         return result
+
+    def _show_answer(
+        self, args: argparse.Namespace, frame: Any, schema: dict[str, Any] | None, plan: Plan | None
+    ) -> None:
+        """A single agent run without a schema: show its answer in full above the table."""
+        if args.out or args.raw or schema is not None or plan is None:
+            return
+        if plan.kind != "agent" or plan.batch or "value" not in frame.columns or len(frame) != 1:
+            return
+        answer = frame["value"].iloc[0]
+        if isinstance(answer, str) and answer:
+            from IPython.display import display
+
+            display(answer_bundle(answer), raw=True)  # type: ignore[no-untyped-call]
 
     def _interrupted(
         self,
@@ -564,6 +604,13 @@ class BBMagic(Magics, Configurable):
             return None
         return value
 
+
+def _plain_help(doc: str | None) -> str | None:
+    """``%bb_run?`` as plain text: IPython's usage block starts with reST's ``::``."""
+    return None if doc is None else doc.replace("::\n\n  %", "Usage:\n\n  %", 1)
+
+
+BBMagic.bb_run.__doc__ = _plain_help(BBMagic.bb_run.__doc__)
 
 _FINAL = frozenset({"COMPLETED", "FAILED", "STOPPED", "TIMED_OUT"})
 _RUN_ONLY_OPTIONS = (

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import UsageError
 from pydantic import BaseModel, ValidationError
 
+from bbnb.magics._display import plural
 from bbnb.magics._templating import NO_ROW, TemplateError, render, render_params
 from bbnb.models import (
     AgentBrowserSettings,
@@ -512,9 +513,10 @@ def dry_run_text(plan: Plan) -> str:
 def summary_line(name: str | None, frame: Any, statuses: Mapping[str, int], elapsed: float) -> str:
     """``name: 3 rows × 7 columns · runs: COMPLETED 2, FAILED 1 · 1.2 s``."""  # noqa: RUF002
     rows, columns = getattr(frame, "shape", (0, 0))
-    counts = ", ".join(f"{status} {n}" for status, n in sorted(statuses.items())) or "none"
+    counts = ", ".join(f"{status} {n}" for status, n in sorted(statuses.items()) if n) or "none"
     head = f"{name}: " if name else ""
-    return f"{head}{rows} rows × {columns} columns · runs: {counts} · {elapsed:.1f} s"  # noqa: RUF001
+    size = f"{plural(rows, 'row')} × {plural(columns, 'column')}"  # noqa: RUF001
+    return f"{head}{size} · runs: {counts} · {elapsed:.1f} s"
 
 
 def split_line(line: str) -> list[str]:

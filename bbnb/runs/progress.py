@@ -112,8 +112,13 @@ class TextProgress:
 
     @property
     def stream(self) -> TextIO:
-        """Where lines go (``sys.stderr`` unless given)."""
-        return self._stream if self._stream is not None else sys.stderr
+        """Where lines go: given, else stdout in a Jupyter kernel, else ``sys.stderr``.
+
+        A kernel shows stderr as an error (a pink box); progress is not an error.
+        """
+        if self._stream is not None:
+            return self._stream
+        return sys.stdout if _in_kernel() else sys.stderr
 
     def _is_tty(self) -> bool:
         if self._tty is not None:
@@ -150,9 +155,13 @@ class WidgetProgress:
     def __init__(self, *, display: bool = True) -> None:
         import ipywidgets
 
-        self.bar = ipywidgets.IntProgress(value=0, min=0, max=1, bar_style="info")
+        self.bar = ipywidgets.IntProgress(
+            value=0, min=0, max=1, bar_style="info", layout=ipywidgets.Layout(width="160px")
+        )
         self.label = ipywidgets.HTML(value="starting…")
-        self.box = ipywidgets.HBox([self.bar, self.label])
+        self.box = ipywidgets.HBox(
+            [self.bar, self.label], layout=ipywidgets.Layout(flex_flow="row wrap")
+        )
         self._last = -1e18
         if display:
             from IPython.display import display as show
@@ -187,7 +196,24 @@ class WidgetProgress:
         self.bar.max = max(1, state.total)
         self.bar.value = min(state.done, state.total)
         self.bar.bar_style = "warning" if state.note else "info"
-        self.label.value = f"<code>{html.escape(state.line())}</code>"
+        # Each part stays whole ("0.54 runs/s", "interrupted"): lines break between parts.
+        parts = state.line().split(" · ")
+        self.label.value = (
+            "<code>"
+            + " · ".join(
+                f"<span style='white-space:nowrap'>{html.escape(part)}</span>" for part in parts
+            )
+            + "</code>"
+        )
+
+
+def _in_kernel() -> bool:
+    """True inside a Jupyter kernel (where stderr is drawn as an error)."""
+    if "IPython" not in sys.modules:
+        return False
+    from IPython import get_ipython
+
+    return type(get_ipython()).__name__ == "ZMQInteractiveShell"
 
 
 def live_notebook() -> bool:

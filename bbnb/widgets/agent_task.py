@@ -18,6 +18,7 @@ import ipywidgets as w
 from pydantic import BaseModel, ValidationError
 
 from bbnb.models import AgentRunCreateParams
+from bbnb.widgets._badge import SimulatedBadge
 from bbnb.widgets._client import UsesClient
 from bbnb.widgets._feedback import ErrorBox, error_label, guarded, set_error
 from bbnb.widgets._fields import labelled, section
@@ -28,13 +29,30 @@ from bbnb.widgets.schema_builder import SchemaBuilder
 from bbnb.widgets.settings import SessionSettings
 from bbnb.widgets.variables import VariablesEditor
 
-__all__ = ["AgentTask"]
+__all__ = ["AgentTask", "conformance_note"]
 
 
 def _first_error(exc: ValidationError) -> str:
     item = exc.errors()[0]
     where = ".".join(str(p) for p in item["loc"]) or "task"
     return f"{where}: {item['msg'].removeprefix('Value error, ')}"
+
+
+def conformance_note(frame: Any) -> str | None:
+    """Why some answer fields are empty: which rows do not match the schema, and how."""
+    if "_conforms" not in getattr(frame, "columns", ()):
+        return None
+    bad = frame[frame["_conforms"].eq(False).fillna(False)]
+    if bad.empty:
+        return None
+    reasons = list(dict.fromkeys(str(e) for e in bad.get("_errors", []) if isinstance(e, str)))
+    why = "; ".join(reasons[:3]) or "no details"
+    rows = len(bad)
+    which = "The answer does not" if rows == len(frame) else f"{rows} of {len(frame)} rows do not"
+    return (
+        f"{which} match the result schema: {why}. Fields that did not match are left empty; "
+        "the agent's own answer is in .result (and the _raw column of .frame)."
+    )
 
 
 class AgentTask(UsesClient, w.VBox):  # type: ignore[misc]
@@ -50,6 +68,8 @@ class AgentTask(UsesClient, w.VBox):  # type: ignore[misc]
     ) -> None:
         self._client = client
         self.box = ErrorBox()
+        self.badge = SimulatedBadge(client)
+        self._touched = bool(task)  # no error under an empty task until Run or an edit
         self.task = w.Textarea(
             value=task,
             placeholder="What should the agent do? e.g. Find the three cheapest laptops on example.com",
@@ -83,6 +103,7 @@ class AgentTask(UsesClient, w.VBox):  # type: ignore[misc]
         self.frame: Any = None
         self._schema: dict[str, Any] | None = None
         on_change = guarded(self.box)(self.refresh)
+        self.task.observe(lambda _c: self._touch(), names="value")
         for control in (self.task, self.agent_id, self.pause_when):
             control.observe(lambda _c: on_change(), names="value")
         self.schema.on_change(on_change)
@@ -93,6 +114,7 @@ class AgentTask(UsesClient, w.VBox):  # type: ignore[misc]
         super().__init__(
             children=[
                 w.HTML("<h3 style='margin:4px 0'>Agent task</h3>"),
+                self.badge.widget,
                 w.HBox([self.task, self.task_error]),
                 labelled("Agent id", self.agent_id),
                 labelled("Pause when", self.pause_when),
@@ -138,18 +160,26 @@ class AgentTask(UsesClient, w.VBox):  # type: ignore[misc]
         except ValidationError as exc:
             raise ValueError(_first_error(exc)) from None
 
+    def _touch(self) -> None:
+        self._touched = True
+
     def refresh(self) -> None:
-        """Re-validate; show the task error and the masked preview."""
+        """Re-validate; show the task error (once touched) and the masked preview.
+
+        A valid form clears any error an earlier Run left on screen.
+        """
         try:
             params = self.value
         except ValueError as exc:
             message = str(exc)
-            set_error(self.task_error, message if message.startswith("task") else None)
+            task_problem = message.startswith("task") and self._touched
+            set_error(self.task_error, message if task_problem else None)
             self.preview.value = (
                 f"<pre style='margin:0'>{html.escape('(not valid yet: ' + message + ')')}</pre>"
             )
             return
         set_error(self.task_error, None)
+        self.box.clear()
         text = json.dumps(params.to_safe_dict(), indent=2)
         self.preview.value = (
             f"<pre class='bbnb-preview' style='margin:0;font-size:12px'>{html.escape(text)}</pre>"
@@ -159,10 +189,21 @@ class AgentTask(UsesClient, w.VBox):  # type: ignore[misc]
 
     def run(self) -> Any:
         """Submit the run and follow it in the panel; returns the created run."""
-        params = self.value
+        self._touched = True
+        self.box.clear()
+        try:
+            params = self.value
+        except ValueError:
+            self.refresh()  # show the field's error next to it too
+            raise
         self.result, self.frame = None, None
         self._schema = params.result_schema
-        return self.panel.start(AgentDriver(self.client, params), self.client.clock)
+        client = self.client
+        self.badge.update(client)
+        try:
+            return self.panel.start(AgentDriver(client, params), client.clock)
+        finally:
+            self.badge.update(client)
 
     def stop(self) -> None:
         """Stop the current run."""
@@ -196,7 +237,11 @@ class AgentTask(UsesClient, w.VBox):  # type: ignore[misc]
         self.result = run
         frame = to_frame(run, self._schema)
         self.frame = frame
+        self.badge.update(self.client)
         self.panel.show_frame(frame)
+        note = conformance_note(frame)
+        if note:
+            self.panel.show_note(note)
 
     # -- magic -----------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ import ipywidgets as w
 from pydantic import ValidationError
 
 from bbnb.models import INVOCATION_PARAMS_LIMIT, FunctionInvokeParams
+from bbnb.widgets._badge import SimulatedBadge
 from bbnb.widgets._client import UsesClient
 from bbnb.widgets._feedback import ErrorBox, error_label, guarded, set_error
 from bbnb.widgets._fields import labelled, section
@@ -43,6 +44,7 @@ class FunctionInvoke(UsesClient, w.VBox):  # type: ignore[misc]
         self.function_id = function_id.strip()
         self._client = client
         self.box = ErrorBox()
+        self.badge = SimulatedBadge(client)
         self.params = w.Textarea(
             value=json.dumps(params or {}, indent=2),
             placeholder='{"url": "https://example.com"}',
@@ -72,6 +74,7 @@ class FunctionInvoke(UsesClient, w.VBox):  # type: ignore[misc]
         super().__init__(
             children=[
                 w.HTML(f"<h3 style='margin:4px 0'>Function {html.escape(self.function_id)}</h3>"),
+                self.badge.widget,
                 labelled("Params (JSON)", w.VBox([self.params, self.size])),
                 self.params_error,
                 settings_box,
@@ -133,15 +136,21 @@ class FunctionInvoke(UsesClient, w.VBox):  # type: ignore[misc]
             self.preview.value = html.escape(f"(not valid yet: {message})")
             return
         set_error(self.params_error, None)
+        self.box.clear()  # the input is valid now: an earlier error no longer applies
         text = json.dumps(body.to_safe_dict(), indent=2)
         self.preview.value = f"<pre class='bbnb-preview' style='margin:0'>{html.escape(text)}</pre>"
 
     def run(self) -> Any:
         """Invoke the function and follow the invocation; returns it."""
+        self.box.clear()
         body = self.value
         self.result, self.frame = None, None
-        driver = FunctionDriver(self.client, self.function_id, body)
-        return self.panel.start(driver, self.client.clock)
+        client = self.client
+        self.badge.update(client)
+        try:
+            return self.panel.start(FunctionDriver(client, self.function_id, body), client.clock)
+        finally:
+            self.badge.update(client)
 
     def wait(self, timeout: float = 60.0) -> Any:
         """Block until the invocation finishes; returns it (``TimeoutError`` if not)."""
@@ -158,6 +167,7 @@ class FunctionInvoke(UsesClient, w.VBox):  # type: ignore[misc]
         from bbnb.results import to_frame
 
         self.result = invocation
+        self.badge.update(self.client)
         self.frame = to_frame(invocation)
         self.panel.show_frame(self.frame)
 

@@ -16,11 +16,31 @@ from typing import Any
 
 from bbnb.models import AgentRunCreateParams
 
-__all__ = ["agent_magic", "function_magic", "variable_references"]
+__all__ = ["agent_magic", "function_magic", "json_word", "quote", "variable_references"]
+
+
+def quote(text: str) -> str:
+    """Quote one word for the magic line the way a person would write it.
+
+    Plain words stay bare; text with spaces goes in single quotes, or in double quotes
+    when it holds an apostrophe (``"the story's title"``), escaping only ``"`` and
+    ``\\``.  The magic splits its line with ``shlex`` (POSIX), which reads all three
+    back to ``text``.
+    """
+    if text and shlex.quote(text) == text:
+        return text
+    if "'" not in text:
+        return f"'{text}'"
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def json_word(value: Any) -> str:
+    """JSON as one single-quoted word; an apostrophe inside becomes JSON's ``\\u0027``."""
+    return "'" + _compact(value).replace("'", "\\u0027") + "'"
 
 
 def variable_references(params: AgentRunCreateParams) -> list[str]:
@@ -38,14 +58,14 @@ def agent_magic(
     """The ``%%bb_run agent`` cell (options line + task body) equivalent to ``params``."""
     words = ["%%bb_run", "agent"]
     if params.agent_id:
-        words += ["--agent-id", shlex.quote(params.agent_id)]
+        words += ["--agent-id", quote(params.agent_id)]
     if params.result_schema is not None:
-        words += ["--schema", shlex.quote(_compact(params.result_schema))]
+        words += ["--schema", json_word(params.result_schema)]
     for name, variable in sorted((params.variables or {}).items()):
         value = variable.value.get_secret_value() if reveal else "{{" + name + "}}"
-        words += ["--var", shlex.quote(f"{name}={value}")]
+        words += ["--var", quote(f"{name}={value}")]
     if params.pause_when:
-        words += ["--pause-when", shlex.quote(params.pause_when)]
+        words += ["--pause-when", quote(params.pause_when)]
     if settings_var:
         words += ["--settings-var", settings_var]
     if timeout is not None:
@@ -61,7 +81,7 @@ def function_magic(
     timeout: float | None = None,
 ) -> str:
     """The ``%%bb_run function ID`` cell whose body is the JSON params."""
-    words = ["%%bb_run", "function", shlex.quote(function_id)]
+    words = ["%%bb_run", "function", quote(function_id)]
     if settings_var:
         words += ["--settings-var", settings_var]
     if timeout is not None:

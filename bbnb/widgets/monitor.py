@@ -17,6 +17,7 @@ from typing import Any
 import ipywidgets as w
 
 from bbnb._clock import SystemClock
+from bbnb.widgets._badge import SimulatedBadge
 from bbnb.widgets._feedback import ErrorBox, guarded
 from bbnb.wire._sync import run_sync
 
@@ -43,11 +44,15 @@ class RunMonitor(w.VBox):  # type: ignore[misc]
         self.table = w.HTML(value="")
         self.table.add_class("bbnb-monitor-table")
         self.stop_button = w.Button(description="Stop all", icon="stop", button_style="danger")
-        self.stop_button.disabled = batch.kind != "agent"
         self.stop_button.on_click(guarded(self.box)(lambda _b: self.stop_all()))
+        simulated = getattr(batch, "simulated", None)
+        self.badge = SimulatedBadge(
+            client, simulated=simulated if isinstance(simulated, bool) else None
+        )
         super().__init__(
             children=[
                 w.HTML(f"<b>Batch {html.escape(str(batch.id))}</b> ({batch.kind})"),
+                self.badge.widget,
                 w.HBox([self.bar, self.counts, self.stop_button]),
                 self.box.widget,
                 self.table,
@@ -86,10 +91,15 @@ class RunMonitor(w.VBox):  # type: ignore[misc]
         failed = sum(counts.get(s, 0) for s in ("FAILED", "TIMED_OUT", "NOT_SUBMITTED"))
         if done == len(items):
             self.bar.bar_style = "danger" if failed else "success"
+        # Stop all can only act on agent runs still in progress: hide it otherwise.
+        can_stop = self.batch.kind == "agent" and done < len(items)
+        self.stop_button.disabled = not can_stop
+        self.stop_button.layout.display = "" if can_stop else "none"
         self.counts.value = (
             " · ".join(
                 f"<span class='bbnb-count'>{html.escape(s)} {n}</span>"
                 for s, n in sorted(counts.items())
+                if n
             )
             + f" <span style='color:#6b7280'>({done}/{len(items)} done)</span>"
         )

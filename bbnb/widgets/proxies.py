@@ -73,18 +73,20 @@ class ProxyRow:
         self.widget.add_class("bbnb-proxy-row")
         self._layout()
 
-    def _cell(self, key: RowKey) -> w.Widget:
-        control = self.password.widget if key == ("password",) else self.texts[key]
-        return w.VBox([control, self.errors[key]])
+    def _control(self, key: RowKey) -> w.Widget:
+        return self.password.widget if key == ("password",) else self.texts[key]
 
     def _layout(self) -> None:
+        """The inputs on one line, their errors below it: a long error never moves an input."""
         kind = self.type.value
-        first: list[w.Widget] = [self.type, self._cell(("domain_pattern",))]
+        keys: list[RowKey] = [("domain_pattern",)]
         if kind == "browserbase":
-            first += [self._cell(("geolocation", k)) for k in ("country", "state", "city")]
+            keys += [("geolocation", k) for k in ("country", "state", "city")]
         elif kind == "external":
-            first += [self._cell(("server",)), self._cell(("username",)), self._cell(("password",))]
-        self.widget.children = [w.HBox([*first, self.remove]), self.errors[("type",)]]
+            keys += [("server",), ("username",), ("password",)]
+        inputs = w.HBox([self.type, *(self._control(k) for k in keys), self.remove])
+        errors = [self.errors[k] for k in keys]
+        self.widget.children = [inputs, *errors, self.errors[("type",)]]
 
     def read(self) -> dict[str, Any]:
         """This rule as a request dict (snake_case keys, the password as ``SecretStr``)."""

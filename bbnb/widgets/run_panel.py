@@ -166,6 +166,7 @@ class RunPanel(w.VBox):  # type: ignore[misc]
         self.stop_button = w.Button(
             description="Stop", icon="stop", button_style="danger", disabled=True
         )
+        self.stop_button.layout.display = "none"  # shown only while it can stop something
         self.question = w.HTML(value="")
         self.answer = w.Text(
             value="", placeholder="your answer to the agent", layout=w.Layout(width="420px")
@@ -176,6 +177,8 @@ class RunPanel(w.VBox):  # type: ignore[misc]
         self.pause_box.add_class("bbnb-pause")
         self.result_html = w.HTML(value="")
         self.result_html.add_class("bbnb-result")
+        self.note = w.HTML(value="")
+        self.note.add_class("bbnb-note")
         self.stop_button.on_click(guarded(self.box)(lambda _b: self.stop()))
         self.resume_button.on_click(guarded(self.box)(lambda _b: self.resume(self.answer.value)))
         super().__init__(
@@ -187,6 +190,7 @@ class RunPanel(w.VBox):  # type: ignore[misc]
                 self.step,
                 self.pause_box,
                 self.box.widget,
+                self.note,
                 self.result_html,
             ]
         )
@@ -212,10 +216,19 @@ class RunPanel(w.VBox):  # type: ignore[misc]
         self.messages = []
         self.box.clear()
         self.result_html.value = ""
+        self.note.value = ""
         self.step.value = ""
+        self.elapsed.value = ""
+        self.item = None
         self.pause_box.layout.display = "none"
         self._show_status("SUBMITTING")
-        item = driver.start()
+        try:
+            item = driver.start()
+        except BaseException:
+            # Nothing was created: say so and leave the form ready to run again.
+            self._show_status("NOT STARTED")
+            self._show_stop(False)
+            raise
         self.item = item
         self._started_at = clock.now()
         self._show(item)
@@ -226,7 +239,7 @@ class RunPanel(w.VBox):  # type: ignore[misc]
         """Ask the current run to stop; the watcher reports STOPPED when it lands."""
         if self.driver is None or self.item is None:
             raise RuntimeError("nothing is running")
-        self.stop_button.disabled = True
+        self._show_stop(False)
         self.item = self.driver.stop(self.item)
         self._show(self.item)
         if self._settled.is_set():  # stopped while PAUSED: watch it wind down
@@ -282,6 +295,7 @@ class RunPanel(w.VBox):  # type: ignore[misc]
                     break
                 self._pause(cancel)
         except Exception as exc:
+            self._show_stop(False)
             self.box.show(exc)
         finally:
             self._settled.set()
@@ -295,7 +309,7 @@ class RunPanel(w.VBox):  # type: ignore[misc]
     # -- display (traits only) -------------------------------------------------------
 
     def _show_status(self, status: str) -> None:
-        colour = _STATUS_COLOURS.get(status, "#374151")
+        colour = _STATUS_COLOURS.get(status, "#6b7280")
         self.status.value = f"<span class='bbnb-status-{status.lower()}' style='font-weight:600;color:{colour}'>{status}</span>"
 
     def _show(self, item: Any) -> None:
@@ -304,8 +318,19 @@ class RunPanel(w.VBox):  # type: ignore[misc]
             seconds = max(0.0, self._clock.now() - self._started_at)
             self.elapsed.value = f"<span style='color:#6b7280;margin:0 12px'>{seconds:.1f} s</span>"
         running = item.status in ("PENDING", "RUNNING", "PAUSED")
-        self.stop_button.disabled = not (
-            running and self.driver is not None and self.driver.can_stop
+        self._show_stop(running and self.driver is not None and self.driver.can_stop)
+
+    def _show_stop(self, can_stop: bool) -> None:
+        """Show Stop only while there is something it can stop."""
+        self.stop_button.disabled = not can_stop
+        self.stop_button.layout.display = "" if can_stop else "none"
+
+    def show_note(self, text: str) -> None:
+        """Show a calm (amber) note about the result, e.g. why some fields are empty."""
+        self.note.value = (
+            "<div class='bbnb-result-note' style='color:#92400e;background:#fffbeb;"
+            "border-left:3px solid #f59e0b;padding:3px 8px;font-size:12px;line-height:1.4;margin-top:4px'>"
+            f"{html.escape(text)}</div>"
         )
 
     def _show_pause(self) -> None:

@@ -37,7 +37,10 @@ _ALL: frozenset[str] = frozenset({"session", "function", "agent"})
 _BROWSER: frozenset[str] = frozenset({"session", "function"})
 _SESSION: frozenset[str] = frozenset({"session"})
 
-_TRI = [("default", None), ("on", True), ("off", False)]
+# Dropdown values are words: ipywidgets reads a value of None as "nothing selected" and
+# would show a blank box instead of "default".
+_TRI = [("default", "default"), ("on", "on"), ("off", "off")]
+_TRI_VALUES: dict[str, bool | None] = {"default": None, "on": True, "off": False}
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,7 @@ def _control(spec: _Spec) -> w.Widget:
     if spec.kind == "check":
         return w.Checkbox(value=bool(spec.default), indent=False)
     if spec.kind == "tri":
-        return w.Dropdown(options=_TRI, value=None, layout=w.Layout(width="120px"))
+        return w.Dropdown(options=_TRI, value="default", layout=w.Layout(width="120px"))
     if spec.kind == "json":
         return w.Textarea(value="", placeholder=spec.placeholder, rows=3, layout=width)
     if spec.kind == "multi":
@@ -159,7 +162,7 @@ def _read(spec: _Spec, control: w.Widget) -> Any:
     if spec.kind == "check":
         return None if value == spec.default else bool(value)
     if spec.kind == "tri":
-        return value
+        return _TRI_VALUES[value]
     if spec.kind == "list":
         items = [part.strip() for part in value.split(",") if part.strip()]
         return items or None
@@ -189,7 +192,7 @@ def _write(spec: _Spec, control: w.Widget, value: Any) -> None:
     elif spec.kind == "check":
         control.value = spec.default if value is None else bool(value)
     elif spec.kind == "tri":
-        control.value = value
+        control.value = {None: "default", True: "on", False: "off"}[value]
     elif spec.kind == "list":
         control.value = ", ".join(value or [])
     elif spec.kind == "json":
@@ -212,6 +215,15 @@ def _get(data: dict[str, Any], key: Key) -> Any:
             return None
         node = node[part]
     return node
+
+
+def _message(item: Any, key: Key) -> str:
+    """A pydantic error as a person would say it (a viewport needs both sizes)."""
+    if item["type"] == "missing" and "viewport" in key:
+        return "set both width and height (or leave both empty)"
+    if item["type"] == "missing":
+        return f"{key[-1] if key else 'this field'} is required here"
+    return str(item["msg"]).removeprefix("Value error, ")
 
 
 def error_key(loc: tuple[Any, ...]) -> Key:
@@ -311,24 +323,28 @@ class SessionSettings(w.VBox):  # type: ignore[misc]
         return SessionCreateParams.model_validate(body, context=context)
 
     def refresh(self) -> None:
-        """Re-read every field, validate, show errors and the preview."""
+        """Re-read every field, validate, show errors and the preview.
+
+        Every current error is shown at once: the fields that could be read are
+        validated even when another field could not be read.
+        """
         body, errors = self._body()
         model: BaseModel | None = None
         general: list[str] = []
-        if not errors:
-            try:
-                model = self._validate(body)
-            except ValidationError as exc:
-                for item in exc.errors():
-                    key = error_key(tuple(item["loc"]))
-                    message = item["msg"].removeprefix("Value error, ")
-                    if item["loc"][-1:] == ("bool",) and isinstance(body.get("proxies"), list):
-                        continue
-                    target = self._owner(key)
-                    if target is None:
-                        general.append(message)
-                    else:
-                        errors.setdefault(target, message)
+        try:
+            validated = self._validate(body)
+            model = None if errors else validated
+        except ValidationError as exc:
+            for item in exc.errors():
+                key = error_key(tuple(item["loc"]))
+                message = _message(item, key)
+                if item["loc"][-1:] == ("bool",) and isinstance(body.get("proxies"), list):
+                    continue
+                target = self._owner(key)
+                if target is None:
+                    general.append(message)
+                else:
+                    errors.setdefault(target, message)
         self.errors = errors
         self.general = general
         self._model = model

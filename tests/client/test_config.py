@@ -157,6 +157,7 @@ def fake_emulator(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     module = types.ModuleType("bbnb.emulator")
     module.embedded = embedded  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "bbnb.emulator", module)
+    monkeypatch.setattr("IPython.get_ipython", lambda: None)  # as in a script: no shell
     _config._reset_notice()
     yield calls
     _config._reset_notice()
@@ -175,6 +176,7 @@ def test_no_key_no_url_uses_embedded_emulator_and_says_so_once(
     err = capsys.readouterr().err
     assert err.count("SIMULATED") == 1
     assert "BROWSERBASE_API_KEY" in err and "getpass" in err
+    assert "no cloud" in err and "no browser" in err and "rule-based" in err
 
 
 def test_missing_emulator_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -138,6 +138,18 @@ def test_exceeding_timeout_is_timed_out(api: TestClient, clock: ManualClock) -> 
     assert done["endedAt"] == done["expiresAt"]
 
 
+@pytest.mark.parametrize("emulator_config", [{"speed": 10.0}], indirect=True, ids=["speed-10"])
+def test_timeout_is_scaled_by_speed_like_the_work(api: TestClient, clock: ManualClock) -> None:
+    """At speed 10 a 200 s sleep under a 60 s session timeout still ends TIMED_OUT (after 6 s)."""
+    inv = invoke(api, "sleep", {"params": {"seconds": 200}, "sessionCreateParams": {"timeout": 60}})
+    clock.advance(3)
+    assert get(api, inv["id"])["status"] == "RUNNING"
+    clock.advance(10)
+    done = get(api, inv["id"])
+    assert done["status"] == "FAILED" and done["cause"]["code"] == "TIMED_OUT"
+    assert "timeout of 60 seconds" in done["cause"]["message"]
+
+
 def test_custom_function_gets_context(
     emulator: Emulator, api: TestClient, clock: ManualClock
 ) -> None:

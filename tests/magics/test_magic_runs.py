@@ -70,7 +70,7 @@ def test_out_stores_result_and_prints_one_summary_line(
     assert shell.user_ns["_bb_last"] is frame
     lines = cell.out.splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith(f"titles: 1 rows × {frame.shape[1]} columns · runs: COMPLETED 1")  # noqa: RUF001
+    assert lines[0].startswith(f"titles: 1 row × {frame.shape[1]} columns · runs: COMPLETED 1")  # noqa: RUF001
     assert lines[0].endswith(" s")
 
 

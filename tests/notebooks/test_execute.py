@@ -69,6 +69,11 @@ def test_notebook_runs_on_the_embedded_emulator(
     outputs = [o for c in cells for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert "SIMULATED" in json.dumps(outputs)
+    # A notebook that ran cleanly shows nothing error-styled (stderr renders as a pink box).
+    stderr = [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    assert stderr == []
+    notes = [o for o in outputs if "bbnb-simulated-notice" in json.dumps(o.get("data", {}))]
+    assert len(notes) == 1, "the simulated note is shown once, as calm HTML output"
 
 
 def _leaks(sentinel: str, roots: list[Path]) -> list[str]:
