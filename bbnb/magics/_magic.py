@@ -301,8 +301,8 @@ class BBMagic(Magics, Configurable):
             %config BBMagic.on_interrupt = 'detach'
 
         An identical request that COMPLETED on the same server within
-        ``BBMagic.cache_ttl`` (24 h) is answered from the journal: no run is created and
-        rows say ``_cached``.  ``--refresh`` runs again; ``%config BBMagic.cache = False``
+        BBMagic.cache_ttl (24 h) is answered from the journal: no run is created and
+        rows say _cached.  --refresh runs again; %config BBMagic.cache = False
         turns the cache off.
         """
         args = parse_magic_line(line)

@@ -126,13 +126,13 @@ class Geolocation(RequestModel):
             return None
         if _LETTERS2.match(value):
             return value.upper()
-        example = "a 2-letter US state code such as 'NY'"
+        example = "a US state code such as 'NY'"
         if info.field_name == "country":
-            example = "a 2-letter country code such as 'US' or 'DE'"
+            example = "a country code such as 'US' or 'DE'"
         warn_rule(
-            f"proxy geolocation {info.field_name} {value!r} is not {example} (Browserbase's "
-            "OpenAPI document asks for one); bbnb sends it as given, and Browserbase may "
-            "refuse it",
+            f"proxy geolocation {info.field_name} {value!r} is not a 2-letter code ({example}; "
+            "Browserbase's OpenAPI document asks for one); bbnb sends it as given, and "
+            "Browserbase may refuse it",
             info.context,
         )
         return value

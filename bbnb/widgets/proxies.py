@@ -186,6 +186,26 @@ class ProxyTable:
             return None, {(): "add at least one proxy rule, or choose another proxy mode"}
         return [row.read() for row in self.rows], {}
 
+    def code_hints(self) -> dict[tuple[Any, ...], str]:
+        """Plain words for country/state values that are not 2-letter codes.
+
+        The models only warn (Browserbase's endpoint reference does not state the rule, its
+        OpenAPI document does), so these hints show next to the field without blocking Run.
+        """
+        hints: dict[tuple[Any, ...], str] = {}
+        examples = {
+            "country": "a 2-letter country code such as 'US' or 'DE'",
+            "state": "a 2-letter US state code such as 'NY'",
+        }
+        for index, row in enumerate(self.rows):
+            for part, example in examples.items():
+                text = row.texts[("geolocation", part)].value.strip()
+                if text and not (len(text) == 2 and text.isascii() and text.isalpha()):
+                    hints[(index, "geolocation", part)] = (
+                        f"{part} should be {example} (Browserbase may refuse {text!r})"
+                    )
+        return hints
+
     def owns(self, key: tuple[Any, ...]) -> bool:
         """True if an error at ``key`` (``(index, *field)``) has a place in the table."""
         return bool(key) and isinstance(key[0], int) and key[0] < len(self.rows)

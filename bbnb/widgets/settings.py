@@ -350,7 +350,9 @@ class SessionSettings(w.VBox):  # type: ignore[misc]
         self._model = model
         for key, (_spec, field) in self._fields.items():
             set_error(field.error, errors.get(key))
-        self.proxies.show_errors({k[1:]: v for k, v in errors.items() if k[:1] == ("proxies",)})
+        shown = self.proxies.code_hints()
+        shown.update({k[1:]: v for k, v in errors.items() if k[:1] == ("proxies",)})
+        self.proxies.show_errors(shown)
         set_error(self.general_error, "; ".join(general) or None)
         self._show_preview(model, bool(errors or general))
         for listener in self._listeners:

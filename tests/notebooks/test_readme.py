@@ -35,7 +35,7 @@ def test_the_readme_has_the_snippets_this_test_runs() -> None:
     assert len(snippets) >= 8
     assert snippets[0].strip() == "%load_ext bbnb"
     assert any(s.startswith("%%bb_run agent --schema-var Product") for s in snippets)
-    assert "getpass" in snippets[-1]
+    assert any("getpass" in s for s in snippets)
 
 
 @pytest.fixture
