@@ -17,6 +17,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+from bbnb.emulator.browser_pages import BrowserPages
 from bbnb.emulator.browsing_agent import AgentOutcome, AgentStopped, browse, substitute, task_urls
 from bbnb.emulator.pages import HttpPages, PageOpener
 from bbnb.emulator.records import RunRecord
@@ -30,10 +31,15 @@ __all__ = ["fallback_reason", "opener_of", "start_browsing", "trace_messages"]
 log = logging.getLogger("bbnb.emulator")
 
 
-def opener_of(emu: EmulatorService) -> PageOpener:
-    """The pages ``emu``'s agent uses: its browser's when it has one, else HTTP pages."""
+def opener_of(emu: EmulatorService, session_id: str | None = None) -> PageOpener:
+    """The pages a run or invocation uses: its session's real browser when the emulator
+    has real browsers, else HTTP pages (no JavaScript) of the local web and loopback."""
     opener: PageOpener | None = getattr(emu, "page_opener", None)
-    return opener if opener is not None else HttpPages(emu.config.seed)
+    if opener is not None:
+        return opener
+    if session_id is not None and emu.live.real:
+        return BrowserPages(emu.live, session_id)
+    return HttpPages(emu.config.seed)
 
 
 def fallback_reason(task: str, pause_when: str | None) -> str:
@@ -64,7 +70,7 @@ def start_browsing(
     it); without one it runs to the end before this returns.  Returns None when the
     run keeps its simulated plan, or has already finished.
     """
-    opener = opener_of(emu)
+    opener = opener_of(emu, run.session_id)
     if not _browsable(emu, run, opener):
         return None
     limit = emu.config.run_max_seconds  # real work runs on real time: no speed-up

@@ -2,7 +2,11 @@
 
 A handler is ``handler(params, context) -> JSON`` (plain or ``async``).  ``context``
 carries the invocation and session ids, the session settings and a ``logger``
-whose lines appear in ``GET /v1/functions/invocations/{id}/logs``.  Returning
+whose lines appear in ``GET /v1/functions/invocations/{id}/logs``.  With real browsers,
+``context.connect_url`` is the session's CDP URL (``connect_over_cdp`` it, as a
+Browserbase Function does), and ``async with context.page() as page`` (``async def``
+handlers) or ``with context.sync_page() as page`` (plain ones, run in a worker thread)
+give a Playwright page in the session's browser.  Returning
 ``None`` completes the invocation without ``results``; raising fails it with
 ``cause.code = "WORKLOAD_ERROR"``.
 
@@ -30,10 +34,12 @@ browser's when one is wired, else HTTP pages, which reach the local web
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import random
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +100,54 @@ class FunctionContext:
     #: emulator passes a key that depends on the seed and order only, not on the id.
     rng_key: str = ""
     pages: PageOpener | None = None
+    #: The session's ``connectUrl`` (CDP through the emulator, with its signing key), as
+    #: ``context.session.connectUrl`` in a Browserbase Function; None without a browser.
+    connect_url: str | None = None
+    #: Launches the session's browser (on first use) and gives its own CDP URL.
+    browser_url: Callable[[], Coroutine[Any, Any, str]] | None = None
+    #: The emulator's event loop (sync handlers run in a worker thread).
+    loop: asyncio.AbstractEventLoop | None = None
+
+    def _cdp_url_sync(self) -> str:
+        if self.browser_url is None or self.loop is None:
+            raise RuntimeError(_NO_BROWSER)
+        future = asyncio.run_coroutine_threadsafe(self.browser_url(), self.loop)
+        return future.result(timeout=120)
+
+    @contextlib.contextmanager
+    def sync_page(self) -> Iterator[Any]:
+        """``with context.sync_page() as page:`` a Playwright sync ``Page`` in the session's
+        browser, for a plain ``def`` handler (it runs in a worker thread)."""
+        from playwright.sync_api import sync_playwright
+
+        url = self._cdp_url_sync()
+        with sync_playwright() as pw:
+            browser = pw.chromium.connect_over_cdp(url)
+            try:
+                yield _first_page(browser)
+            finally:
+                browser.close()
+
+    @contextlib.asynccontextmanager
+    async def page(self) -> AsyncIterator[Any]:
+        """``async with context.page() as page:`` a Playwright async ``Page`` in the session's
+        browser, for an ``async def`` handler."""
+        from playwright.async_api import async_playwright
+
+        if self.browser_url is None:
+            raise RuntimeError(_NO_BROWSER)
+        url = await self.browser_url()
+        async with async_playwright() as pw:
+            browser = await pw.chromium.connect_over_cdp(url)
+            try:
+                contexts = browser.contexts
+                if contexts and contexts[0].pages:
+                    yield contexts[0].pages[0]
+                else:
+                    context = contexts[0] if contexts else await browser.new_context()
+                    yield await context.new_page()
+            finally:
+                await browser.close()
 
     @property
     def rng(self) -> random.Random:
@@ -103,6 +157,22 @@ class FunctionContext:
     def page_opener(self) -> PageOpener:
         """The pages this invocation loads: its browser's, or HTTP pages without one."""
         return self.pages if self.pages is not None else HttpPages(self.seed)
+
+
+_NO_BROWSER = (
+    "this invocation's session has no real browser (the emulator runs with simulated "
+    "sessions: install Chromium, e.g. `apt-get install -y chromium`, and start the emulator "
+    "with browsers='auto' or 'real')"
+)
+
+
+def _first_page(browser: Any) -> Any:
+    """The browser's first tab (as Browserbase's quickstart takes it), or a new one."""
+    contexts = browser.contexts
+    if contexts and contexts[0].pages:
+        return contexts[0].pages[0]
+    context = contexts[0] if contexts else browser.new_context()
+    return context.new_page()
 
 
 @dataclass

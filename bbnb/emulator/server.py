@@ -14,7 +14,7 @@ import concurrent.futures
 import logging
 import os
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -23,6 +23,7 @@ import uvicorn
 from bbnb.emulator.config import EmulatorConfig
 from bbnb.emulator.emulator import Emulator
 from bbnb.emulator.faults import DroppedConnection
+from bbnb.emulator.functions import Duration, Handler
 
 __all__ = ["RunningEmulator", "embedded", "embedded_speed", "serve_in_thread"]
 
@@ -186,6 +187,7 @@ _embedded: RunningEmulator | None = None
 _embedded_lock = threading.Lock()
 
 
+EMBEDDED_BROWSERS_ENV = "BBNB_BROWSERS"
 EMBEDDED_SPEED_ENV = "BBNB_EMULATOR_SPEED"
 EMBEDDED_DEFAULT_SPEED = 10.0
 
@@ -211,6 +213,20 @@ def embedded_speed() -> float:
     return speed
 
 
+def embedded_browsers() -> str:
+    """Which browsers the embedded emulator gives its sessions (``BBNB_BROWSERS``).
+
+    ``auto`` (the default): a real headless Chromium when one is installed, simulated
+    sessions otherwise; ``real`` insists on one; ``simulated`` never starts a browser.
+    """
+    raw = os.environ.get(EMBEDDED_BROWSERS_ENV, "").strip().lower() or "auto"
+    if raw not in ("auto", "real", "simulated"):
+        raise ValueError(
+            f"{EMBEDDED_BROWSERS_ENV}={raw!r} is not one of 'auto', 'real' or 'simulated'"
+        )
+    return raw
+
+
 def embedded(**overrides: Any) -> RunningEmulator:
     """The process-wide emulator (started on first use, shared, stopped at exit).
 
@@ -223,6 +239,34 @@ def embedded(**overrides: Any) -> RunningEmulator:
     with _embedded_lock:
         if _embedded is None or not _embedded.running:
             overrides.setdefault("speed", embedded_speed())
+            overrides.setdefault("browsers", embedded_browsers())
             _embedded = serve_in_thread(EmulatorConfig.realistic(**overrides))
             atexit.register(_embedded.stop)
         return _embedded
+
+
+def function(
+    name: str | None = None,
+    *,
+    emulator: RunningEmulator | None = None,
+    duration: Duration = None,
+    session_create_params: dict[str, Any] | None = None,
+) -> Callable[[Handler], Handler]:
+    """Register a handler as a Function on the embedded emulator (or on ``emulator``).
+
+    ``@bbnb.emulator.function("book-title")`` above ``def handler(params, context)``; then
+    ``%bb_run fn book-title`` or ``client.functions.invoke("book-title", ...)`` runs it.
+    The name defaults to the handler's, with ``_`` written ``-``.
+    """
+
+    def register(handler: Handler) -> Handler:
+        target = emulator if emulator is not None else embedded()
+        target.emulator.register_function(
+            name or handler.__name__.replace("_", "-"),
+            handler,
+            duration=duration,
+            session_create_params=session_create_params,
+        )
+        return handler
+
+    return register

@@ -19,7 +19,7 @@ from typing import Any
 
 from bbnb._clock import Clock
 from bbnb.emulator.agent import make_result, plan_run
-from bbnb.emulator.browsing_runs import start_browsing
+from bbnb.emulator.browsing_runs import opener_of, start_browsing
 from bbnb.emulator.clock import WallClock
 from bbnb.emulator.config import EmulatorConfig
 from bbnb.emulator.faults import FaultInjector
@@ -527,7 +527,17 @@ class EmulatorService:
             params=user_params,
             seed=self.config.seed,
             rng_key=stable_uuid(self.config.seed, "invocation", seq),
+            pages=opener_of(self, session.session_id),
         )
+        if self.live.real:
+            sid = session.session_id
+            context.connect_url = self.live.connect_url(sid, None)
+            context.loop = asyncio.get_running_loop()
+
+            async def browser_url() -> str:
+                return (await self.live.session_browser(sid)).cdp_url
+
+            context.browser_url = browser_url
         task = asyncio.ensure_future(self._run_handler(spec, inv, context))
         self._background.add(task)
         task.add_done_callback(self._background.discard)

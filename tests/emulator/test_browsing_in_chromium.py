@@ -1,0 +1,165 @@
+"""The agent and functions in a session's real Chromium: they see what JavaScript builds.
+
+Pages served by the test build their title and content with JavaScript, which the
+HTTP-only pages cannot see, so each assertion proves the real browser did the work.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+import bbnb
+from bbnb.emulator import EmulatorConfig, FunctionContext, RunningEmulator, function
+from bbnb.emulator import serve_in_thread as serve
+
+pytestmark = pytest.mark.e2e
+
+JS_PAGE = b"""<!doctype html><html><head><title>placeholder</title></head><body>
+<script>
+document.title = "Built by JavaScript";
+const h = document.createElement("h1"); h.textContent = "Hello from the DOM";
+document.body.appendChild(h);
+const t = document.createElement("table");
+t.innerHTML = "<tr><th>name</th><th>price</th></tr><tr><td>Kettle</td><td>12.5</td></tr>"
+  + "<tr><td>Teapot</td><td>30</td></tr>";
+document.body.appendChild(t);
+</script></body></html>"""
+
+
+class _Pages(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = JS_PAGE if self.path.startswith("/js") else b"<title>Plain</title><h1>Plain</h1>"
+        self.send_response(200)
+        self.send_header("content-type", "text/html; charset=utf-8")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[str]:
+    """A page server on 127.0.0.1 whose /js page is built by JavaScript."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[RunningEmulator]:
+    """One emulator with real Chromium for the module."""
+    running = serve(EmulatorConfig(browsers="real", seed=5))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def client(emulator: RunningEmulator) -> Iterator[bbnb.Client]:
+    """A bbnb client on that emulator."""
+    with bbnb.Client(api_key=emulator.api_key, base_url=str(emulator.base_url)) as c:
+        yield c
+
+
+def test_agent_reads_what_javascript_built(client: bbnb.Client, site: str) -> None:
+    """The agent's answer comes from the live DOM, and its messages name the URL it opened."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "title": {"type": "string"},
+            "items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"name": {"type": "string"}, "price": {"type": "number"}},
+                },
+            },
+        },
+    }
+    run = client.agents.run(
+        f"Open {site}/js and report the title and the items", result_schema=schema
+    )
+    assert run.status == "COMPLETED", run
+    output = run.result["output"] if isinstance(run.result, dict) else None
+    assert output is not None and output["title"] == "Built by JavaScript"
+    assert [(i["name"], i["price"]) for i in output["items"]] == [("Kettle", 12.5), ("Teapot", 30)]
+    texts = " ".join(str(m.message) for m in client.agents.runs.messages(run.id))
+    assert f"{site}/js" in texts
+
+
+def test_agent_fails_cleanly_on_an_unreachable_page(client: bbnb.Client) -> None:
+    """A page that does not answer ends the run FAILED with a cause, not a made-up answer."""
+    run = client.agents.run("Open http://127.0.0.1:9/ and report the title", raise_on_failure=False)
+    assert run.status == "FAILED"
+    assert run.cause is not None and run.cause.code
+
+
+@pytest.mark.parametrize(
+    ("name", "check"),
+    [
+        ("page-title", lambda out: out["title"] == "Built by JavaScript"),
+        (
+            "screenshot",
+            lambda out: (
+                base64.b64decode(out["data"]).startswith(b"\x89PNG")
+                and out["mediaType"] == "image/png"
+            ),
+        ),
+        ("pdf", lambda out: base64.b64decode(out["data"]).startswith(b"%PDF")),
+    ],
+    ids=["page-title", "screenshot", "pdf"],
+)
+def test_builtins_use_the_browser(client: bbnb.Client, site: str, name: str, check: Any) -> None:
+    """The built-in functions load the page in Chromium (title, PNG, PDF)."""
+    inv = client.functions.invoke(name, params={"url": f"{site}/js"})
+    done = client.functions.invocations.wait(inv.id)
+    assert done.status == "COMPLETED", (done, client.functions.invocations.logs(inv.id))
+    assert check(done.results)
+
+
+def test_handlers_browse_with_playwright(
+    client: bbnb.Client, emulator: RunningEmulator, site: str
+) -> None:
+    """Sync and async handlers get a Playwright page in their session's browser, and its connectUrl."""
+
+    @function("sync-heading", emulator=emulator)
+    def sync_heading(params: dict[str, Any], context: FunctionContext) -> dict[str, Any]:
+        with context.sync_page() as page:
+            page.goto(params["url"])
+            return {"h1": page.inner_text("h1"), "connect": context.connect_url}
+
+    @function("async-heading", emulator=emulator)
+    async def async_heading(params: dict[str, Any], context: FunctionContext) -> dict[str, Any]:
+        async with context.page() as page:
+            await page.goto(params["url"])
+            return {"h1": await page.inner_text("h1")}
+
+    results = {}
+    for name in ("sync-heading", "async-heading"):
+        inv = client.functions.invoke(name, params={"url": f"{site}/js"})
+        done = client.functions.invocations.wait(inv.id)
+        assert done.status == "COMPLETED", (name, done, client.functions.invocations.logs(inv.id))
+        results[name] = done.results
+    assert results["sync-heading"]["h1"] == results["async-heading"]["h1"] == "Hello from the DOM"
+    assert results["sync-heading"]["connect"].startswith("ws://127.0.0.1:")
+    assert "signingKey=" in results["sync-heading"]["connect"]
+
+
+def test_sync_handler_without_browser_says_how_to_get_one() -> None:
+    """On simulated sessions a handler asking for a page gets a clear install hint."""
+    context = FunctionContext(
+        invocation_id="i", function_name="f", session_id="s", session={}, params={}
+    )
+    with pytest.raises(RuntimeError, match="install Chromium"), context.sync_page():
+        pass
