@@ -183,6 +183,9 @@ class PageRecording:
     last_t: float = 0.0
     end: float | None = None
     mp4: Future[bytes] | None = None
+    #: The last picture, and where the segments handed to the encoder end.
+    last_jpeg: bytes = b""
+    covered_until: float = 0.0
 
 
 class SessionRecording:
@@ -250,14 +253,14 @@ class SessionRecording:
                 return False
             if page is None:
                 page = self._open_page(target, jpeg, t, url)
-            elif t < page.last_t:
+            elif t < page.last_t or page.end is not None:
                 return False
             if url:
                 page.url = url
             if page.pending and t - page.pending[0].t >= self._segment_seconds:
                 self._cut(page, end=t)
             page.pending.append(ScreenFrame(jpeg, t))
-            page.last_t = t
+            page.last_t, page.last_jpeg = t, jpeg
             self._bytes += len(jpeg)
             self.frames += 1
             return True
@@ -276,6 +279,7 @@ class SessionRecording:
     def _cut(self, page: PageRecording, *, end: float) -> None:
         """Hand the pending frames to the encoder as one segment ending at ``end``."""
         frames, page.pending = page.pending, []
+        page.covered_until = end
         held = sum(len(f.jpeg) for f in frames)
         start, origin, size = frames[0].t, page.origin, page.size
         last = end if page.end is not None else None
@@ -307,14 +311,21 @@ class SessionRecording:
             )
             return newest()
 
+    def _close_page(self, page: PageRecording, t: float) -> None:
+        """Encode what is left of ``page``, its last picture lasting until ``t``."""
+        page.end = max(t, page.last_t)
+        if not page.pending and page.segments and page.end - page.covered_until > 0.01:
+            # Already flushed for a live read: the last picture still has to last to the end.
+            page.pending = [ScreenFrame(page.last_jpeg, page.covered_until)]
+        if page.pending:
+            self._cut(page, end=page.end)
+
     def end_page(self, target: str, t: float) -> None:
-        """Page ``target`` closed at ``t``: encode what is left of it."""
+        """Page ``target`` closed at ``t``: encode what is left of it; later frames are ignored."""
         with self._lock:
             page = self._pages.get(target)
             if page is not None and page.end is None:
-                page.end = max(t, page.last_t)
-                if page.pending:
-                    self._cut(page, end=page.end)
+                self._close_page(page, t)
 
     def finish(self, t: float) -> None:
         """The session ended at ``t``: close every page; later frames are ignored."""
@@ -325,9 +336,7 @@ class SessionRecording:
             self._changed.notify_all()
             for page in self._pages.values():
                 if page.end is None:
-                    page.end = max(t, page.last_t)
-                    if page.pending:
-                        self._cut(page, end=page.end)
+                    self._close_page(page, t)
 
     def flush(self) -> None:
         """Encode the frames of pages still open, so a live session can be replayed so far."""
