@@ -1,9 +1,17 @@
 """Session recordings: screencast frames in, per-page HLS video and MP4 downloads out.
 
-The feeder (the real-browser code, or a test) hands each screencast picture to
-``FrameStore.start(session_id).add_frame(target, jpeg, t)``: JPEG bytes and the time
-it was shown (epoch seconds).  Pages (tabs) are numbered "0", "1", ... in the order
-their first frame arrives, as Browserbase numbers them.
+The feeder (the real-browser code, or a test) wires in with three calls on
+``emu.recordings`` (a ``FrameStore``):
+
+- ``start(session_id, record=<recordSession>)`` when the session's screencast starts;
+- ``.add_frame(target_id, jpeg, t, url=...)`` for each ``Page.screencastFrame`` (JPEG
+  bytes; ``t`` = ``metadata.timestamp``, epoch seconds), before acking it;
+- ``.end_page(target_id, t)`` when a tab closes, ``.finish(t)`` when the session ends
+  (the routes also finish it lazily once the session reads as ended).
+
+Pages (tabs) are numbered "0", "1", ... in the order their first frame arrives, as
+Browserbase numbers them.  Every picture also feeds live views: ``wait_frame`` (the
+emulator's screencast long-poll route) hands out the newest one.
 
 Encoding (PyAV, which bundles FFmpeg): H.264 in MPEG-TS segments of about
 ``segment_seconds`` each, cut as frames arrive and encoded on one worker thread, so
