@@ -220,6 +220,7 @@ class SessionRecording:
         self._latest_by_page: dict[str, LatestFrame] = {}
         self._pages: dict[str, PageRecording] = {}
         self._page_ids: dict[str, str] = {}
+        self._listeners: list[Callable[[], None]] = []
         self._bytes = 0
         self.frames = 0
         self.truncated = False
@@ -252,6 +253,7 @@ class SessionRecording:
             self._latest = LatestFrame(seq, page_id, jpeg, t)
             self._latest_by_page[page_id] = self._latest
             self._changed.notify_all()
+            self._tell_listeners()
             if not self.record:
                 return False
             if self.truncated:
@@ -300,24 +302,51 @@ class SessionRecording:
 
         page.segments.append(self._submit(encode))
 
+    def newest(self, after: int, page_id: str | None = None) -> LatestFrame | None:
+        """The newest picture (of page ``page_id``, or of any) if its ``seq > after``, else None."""
+        with self._lock:
+            return self._newest(after, page_id)
+
+    def _newest(self, after: int, page_id: str | None) -> LatestFrame | None:
+        latest = self._latest if page_id is None else self._latest_by_page.get(page_id)
+        return latest if latest is not None and latest.seq > after else None
+
     def wait_frame(
         self, after: int, timeout: float, page_id: str | None = None
     ) -> LatestFrame | None:
-        """The newest picture (of page ``page_id``, or of any) if its ``seq > after``.
+        """Like ``newest``, waiting up to ``timeout`` s for one (blocking; for threads).
 
-        Waits up to ``timeout`` s; None if none came.  Returns at once once the
-        recording is finished and nothing newer is left.
+        Returns at once once the recording is finished and nothing newer is left.
         """
-
-        def newest() -> LatestFrame | None:
-            latest = self._latest if page_id is None else self._latest_by_page.get(page_id)
-            return latest if latest is not None and latest.seq > after else None
-
         with self._changed:
             self._changed.wait_for(
-                lambda: newest() is not None or self.finished_at is not None, timeout
+                lambda: self._newest(after, page_id) is not None or self.finished_at is not None,
+                timeout,
             )
-            return newest()
+            return self._newest(after, page_id)
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` (from the feeding thread) on every new picture and at finish.
+
+        Returns the function that unsubscribes.  Listeners must be quick and must not
+        raise (e.g. ``loop.call_soon_threadsafe(event.set)``).
+        """
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _tell_listeners(self) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:  # a listener on a closed event loop, say
+                log.debug("a recording listener failed", exc_info=True)
 
     def _close_page(self, page: PageRecording, t: float) -> None:
         """Encode what is left of ``page``, its last picture lasting until ``t``."""
@@ -342,6 +371,7 @@ class SessionRecording:
                 return
             self.finished_at = t
             self._changed.notify_all()
+            self._tell_listeners()
             for page in self._pages.values():
                 if page.end is None:
                     self._close_page(page, t)

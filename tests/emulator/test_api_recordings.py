@@ -7,6 +7,7 @@ strict response validation, and decoded with PyAV.
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 from browserbase import Browserbase, ConflictError, NotFoundError, UnprocessableEntityError
 from starlette.testclient import TestClient
 
-from bbnb import Client, ManualClock
+from bbnb import AsyncClient, Client, ManualClock
 from bbnb._exceptions import APIStatusError
 from bbnb.emulator import Emulator
 from bbnb.models import HlsPlaylist
@@ -259,3 +260,32 @@ def test_replay_and_download_over_real_sockets(
         assert [c for _, c in _decoded(saved[0].read_bytes())] == [1, 2, 3, 4, 5, 5]
     finally:
         client.close()
+
+
+def test_many_long_polls_wait_without_threads(emulator: Emulator, clock: ManualClock) -> None:
+    """Twelve viewers waiting at once (more than the default thread pool) all get the next picture."""
+    viewers = 12
+
+    async def main() -> list[int]:
+        async with AsyncClient(
+            api_key=emulator.config.api_key,
+            base_url="http://emulator.local",
+            transport=emulator.transport(),
+            clock=clock,
+        ) as client:
+            session = await client.sessions.create()
+            recording = emulator.recordings.start(session.id)
+            polls = [
+                asyncio.create_task(client.sessions.screencast(session.id, timeout=10))
+                for _ in range(viewers)
+            ]
+            for _ in range(10_000):  # let every request reach its wait
+                if len(recording._listeners) == viewers:
+                    break
+                await asyncio.sleep(0)
+            assert len(recording._listeners) == viewers
+            recording.add_frame("TAB", coded_jpeg(8), 1.0)
+            shots = await asyncio.wait_for(asyncio.gather(*polls), 5)
+            return [shot.seq for shot in shots if shot is not None]
+
+    assert asyncio.run(main()) == [0] * viewers
