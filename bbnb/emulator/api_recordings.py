@@ -21,6 +21,7 @@ the session facts (exists, ended, ``recordSession``) from the emulator service.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import math
@@ -35,7 +36,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bbnb.emulator.inputs import query_int
-from bbnb.emulator.recording import RecordedPage, SessionRecording
+from bbnb.emulator.recording import LatestFrame, RecordedPage, SessionRecording
 from bbnb.emulator.wire import ApiError, echo, iso, json_response
 from bbnb.models import HlsPlaylist, HlsSegment
 
@@ -92,6 +93,31 @@ class MediaSigner:
             raise ApiError(403, "media URL signature does not match; take a fresh URL from the API")
         if now > expires:
             raise ApiError(403, "media URL has expired; take a fresh URL from the API")
+
+
+async def newest_frame(
+    recording: SessionRecording, after: int, page_id: str | None, deadline: float
+) -> LatestFrame | None:
+    """The newest picture after ``after``, waiting on the event loop (no thread) until
+    ``deadline`` (loop time) or the recording's finish."""
+    loop = asyncio.get_running_loop()
+    changed = asyncio.Event()
+
+    def wake() -> None:
+        loop.call_soon_threadsafe(changed.set)
+
+    unsubscribe = recording.subscribe(wake)
+    try:
+        while True:
+            changed.clear()
+            frame = recording.newest(after, page_id)
+            remaining = deadline - loop.time()
+            if frame is not None or recording.finished_at is not None or remaining <= 0:
+                return frame
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), remaining)
+    finally:
+        unsubscribe()
 
 
 def record_session_enabled(session: SessionRecord) -> bool:
@@ -256,9 +282,8 @@ def routes(emu: EmulatorService, source: RecordingSource) -> list[Route]:
         deadline = loop.time() + wait_ms / 1000
         while True:
             _, recording, ended = recording_of(session_id)
-            remaining = max(0.0, deadline - loop.time())
             if recording is not None:
-                frame = await asyncio.to_thread(recording.wait_frame, after, remaining, page_id)
+                frame = await newest_frame(recording, after, page_id, deadline)
                 if frame is not None:
                     headers = {
                         "x-bb-frame-seq": str(frame.seq),
@@ -272,7 +297,7 @@ def routes(emu: EmulatorService, source: RecordingSource) -> list[Route]:
                 raise ApiError(410, f"Session {session_id} has ended; no more frames will come")
             if loop.time() >= deadline:
                 return Response(status_code=204, headers={"cache-control": "no-store"})
-            if recording is None:
+            if recording is None:  # the screencast has not started yet
                 await asyncio.sleep(min(_IDLE_POLL, deadline - loop.time()))
 
     return [

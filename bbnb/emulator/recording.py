@@ -1,9 +1,17 @@
 """Session recordings: screencast frames in, per-page HLS video and MP4 downloads out.
 
-The feeder (the real-browser code, or a test) hands each screencast picture to
-``FrameStore.start(session_id).add_frame(target, jpeg, t)``: JPEG bytes and the time
-it was shown (epoch seconds).  Pages (tabs) are numbered "0", "1", ... in the order
-their first frame arrives, as Browserbase numbers them.
+The feeder (the real-browser code, or a test) wires in with three calls on
+``emu.recordings`` (a ``FrameStore``):
+
+- ``start(session_id, record=<recordSession>)`` when the session's screencast starts;
+- ``.add_frame(target_id, jpeg, t, url=...)`` for each ``Page.screencastFrame`` (JPEG
+  bytes; ``t`` = ``metadata.timestamp``, epoch seconds), before acking it;
+- ``.end_page(target_id, t)`` when a tab closes, ``.finish(t)`` when the session ends
+  (the routes also finish it lazily once the session reads as ended).
+
+Pages (tabs) are numbered "0", "1", ... in the order their first frame arrives, as
+Browserbase numbers them.  Every picture also feeds live views: ``wait_frame`` (the
+emulator's screencast long-poll route) hands out the newest one.
 
 Encoding (PyAV, which bundles FFmpeg): H.264 in MPEG-TS segments of about
 ``segment_seconds`` each, cut as frames arrive and encoded on one worker thread, so
@@ -183,6 +191,9 @@ class PageRecording:
     last_t: float = 0.0
     end: float | None = None
     mp4: Future[bytes] | None = None
+    #: The last picture, and where the segments handed to the encoder end.
+    last_jpeg: bytes = b""
+    covered_until: float = 0.0
 
 
 class SessionRecording:
@@ -209,6 +220,7 @@ class SessionRecording:
         self._latest_by_page: dict[str, LatestFrame] = {}
         self._pages: dict[str, PageRecording] = {}
         self._page_ids: dict[str, str] = {}
+        self._listeners: list[Callable[[], None]] = []
         self._bytes = 0
         self.frames = 0
         self.truncated = False
@@ -241,6 +253,7 @@ class SessionRecording:
             self._latest = LatestFrame(seq, page_id, jpeg, t)
             self._latest_by_page[page_id] = self._latest
             self._changed.notify_all()
+            self._tell_listeners()
             if not self.record:
                 return False
             if self.truncated:
@@ -250,14 +263,14 @@ class SessionRecording:
                 return False
             if page is None:
                 page = self._open_page(target, jpeg, t, url)
-            elif t < page.last_t:
+            elif t < page.last_t or page.end is not None:
                 return False
             if url:
                 page.url = url
             if page.pending and t - page.pending[0].t >= self._segment_seconds:
                 self._cut(page, end=t)
             page.pending.append(ScreenFrame(jpeg, t))
-            page.last_t = t
+            page.last_t, page.last_jpeg = t, jpeg
             self._bytes += len(jpeg)
             self.frames += 1
             return True
@@ -276,6 +289,7 @@ class SessionRecording:
     def _cut(self, page: PageRecording, *, end: float) -> None:
         """Hand the pending frames to the encoder as one segment ending at ``end``."""
         frames, page.pending = page.pending, []
+        page.covered_until = end
         held = sum(len(f.jpeg) for f in frames)
         start, origin, size = frames[0].t, page.origin, page.size
         last = end if page.end is not None else None
@@ -288,33 +302,67 @@ class SessionRecording:
 
         page.segments.append(self._submit(encode))
 
+    def newest(self, after: int, page_id: str | None = None) -> LatestFrame | None:
+        """The newest picture (of page ``page_id``, or of any) if its ``seq > after``, else None."""
+        with self._lock:
+            return self._newest(after, page_id)
+
+    def _newest(self, after: int, page_id: str | None) -> LatestFrame | None:
+        latest = self._latest if page_id is None else self._latest_by_page.get(page_id)
+        return latest if latest is not None and latest.seq > after else None
+
     def wait_frame(
         self, after: int, timeout: float, page_id: str | None = None
     ) -> LatestFrame | None:
-        """The newest picture (of page ``page_id``, or of any) if its ``seq > after``.
+        """Like ``newest``, waiting up to ``timeout`` s for one (blocking; for threads).
 
-        Waits up to ``timeout`` s; None if none came.  Returns at once once the
-        recording is finished and nothing newer is left.
+        Returns at once once the recording is finished and nothing newer is left.
         """
-
-        def newest() -> LatestFrame | None:
-            latest = self._latest if page_id is None else self._latest_by_page.get(page_id)
-            return latest if latest is not None and latest.seq > after else None
-
         with self._changed:
             self._changed.wait_for(
-                lambda: newest() is not None or self.finished_at is not None, timeout
+                lambda: self._newest(after, page_id) is not None or self.finished_at is not None,
+                timeout,
             )
-            return newest()
+            return self._newest(after, page_id)
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` (from the feeding thread) on every new picture and at finish.
+
+        Returns the function that unsubscribes.  Listeners must be quick and must not
+        raise (e.g. ``loop.call_soon_threadsafe(event.set)``).
+        """
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _tell_listeners(self) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:  # a listener on a closed event loop, say
+                log.debug("a recording listener failed", exc_info=True)
+
+    def _close_page(self, page: PageRecording, t: float) -> None:
+        """Encode what is left of ``page``, its last picture lasting until ``t``."""
+        page.end = max(t, page.last_t)
+        if not page.pending and page.segments and page.end - page.covered_until > 0.01:
+            # Already flushed for a live read: the last picture still has to last to the end.
+            page.pending = [ScreenFrame(page.last_jpeg, page.covered_until)]
+        if page.pending:
+            self._cut(page, end=page.end)
 
     def end_page(self, target: str, t: float) -> None:
-        """Page ``target`` closed at ``t``: encode what is left of it."""
+        """Page ``target`` closed at ``t``: encode what is left of it; later frames are ignored."""
         with self._lock:
             page = self._pages.get(target)
             if page is not None and page.end is None:
-                page.end = max(t, page.last_t)
-                if page.pending:
-                    self._cut(page, end=page.end)
+                self._close_page(page, t)
 
     def finish(self, t: float) -> None:
         """The session ended at ``t``: close every page; later frames are ignored."""
@@ -323,11 +371,10 @@ class SessionRecording:
                 return
             self.finished_at = t
             self._changed.notify_all()
+            self._tell_listeners()
             for page in self._pages.values():
                 if page.end is None:
-                    page.end = max(t, page.last_t)
-                    if page.pending:
-                        self._cut(page, end=page.end)
+                    self._close_page(page, t)
 
     def flush(self) -> None:
         """Encode the frames of pages still open, so a live session can be replayed so far."""

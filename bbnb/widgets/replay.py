@@ -6,7 +6,9 @@
 and a slider move through them; ``.image`` (an ``ipywidgets.Image``) shows the current
 frame and ``.step`` the message the agent had written last at that moment (for an
 agent run: its transcript, fetched from ``client.agents.runs.messages``).  It works the
-same against Browserbase and the emulator: both serve replays as HLS video.  For a
+same against Browserbase and the emulator: both serve replays as HLS video.  Frames
+are kept as JPEGs (tens of KB each at ``max_width``); ``max_frames`` bounds how many
+(the first ones of the session).  For a
 function invocation the steps are its handler's log lines
 (``client.functions.invocations.logs``).
 """
@@ -96,7 +98,7 @@ class Replay(w.VBox):  # type: ignore[misc]
         *,
         client: Any = None,
         messages: Sequence[Message] | None = None,
-        max_frames: int = 5000,
+        max_frames: int = 3000,
         max_width: int | None = 960,
     ) -> None:
         self.session_id = session_of(source)

@@ -7,6 +7,7 @@ strict response validation, and decoded with PyAV.
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 from browserbase import Browserbase, ConflictError, NotFoundError, UnprocessableEntityError
 from starlette.testclient import TestClient
 
-from bbnb import Client, ManualClock
+from bbnb import AsyncClient, Client, ManualClock
 from bbnb._exceptions import APIStatusError
 from bbnb.emulator import Emulator
 from bbnb.models import HlsPlaylist
@@ -231,3 +232,60 @@ def test_bodies_match_browserbases_openapi(
         playlist = api.get(f"/v1/sessions/{recorded}/replays/0")
     assert playlist.headers["content-type"].startswith("application/vnd.apple.mpegurl")
     assert conflict.status_code == 409
+
+
+@pytest.mark.e2e
+def test_replay_and_download_over_real_sockets(
+    emulator: Emulator, emulator_server: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    """Through uvicorn on 127.0.0.1: the playlist's signed segment URLs and the MP4 URL resolve."""
+    client = Client(api_key=emulator.config.api_key, base_url=emulator_server.base_url, clock=clock)
+    try:
+        session = client.sessions.create()
+        recording = emulator.recordings.start(session.id)
+        start = clock.now()
+        for i, t in enumerate(TIMES):
+            recording.add_frame("TAB", coded_jpeg(i + 1), start + t)
+        clock.advance(4.0)
+        client.sessions.release(session.id)
+        replay = client.sessions.replays(session.id)
+        assert replay.pages[0].url.startswith(emulator_server.base_url)
+        video = client.sessions.replays.page_video(session.id, "0")
+        assert [c for _, c in _decoded(video)] == [1, 2, 3, 4, 5, 5]
+        client.sessions.recording.downloads.create(session.id)
+        assembly = recording.mp4_state("0")
+        assert assembly is not None
+        assembly.result(timeout=60)
+        saved = client.sessions.recording.downloads.fetch(session.id, to=tmp_path, poll=0.5)
+        assert [c for _, c in _decoded(saved[0].read_bytes())] == [1, 2, 3, 4, 5, 5]
+    finally:
+        client.close()
+
+
+def test_many_long_polls_wait_without_threads(emulator: Emulator, clock: ManualClock) -> None:
+    """Twelve viewers waiting at once (more than the default thread pool) all get the next picture."""
+    viewers = 12
+
+    async def main() -> list[int]:
+        async with AsyncClient(
+            api_key=emulator.config.api_key,
+            base_url="http://emulator.local",
+            transport=emulator.transport(),
+            clock=clock,
+        ) as client:
+            session = await client.sessions.create()
+            recording = emulator.recordings.start(session.id)
+            polls = [
+                asyncio.create_task(client.sessions.screencast(session.id, timeout=10))
+                for _ in range(viewers)
+            ]
+            for _ in range(10_000):  # let every request reach its wait
+                if len(recording._listeners) == viewers:
+                    break
+                await asyncio.sleep(0)
+            assert len(recording._listeners) == viewers
+            recording.add_frame("TAB", coded_jpeg(8), 1.0)
+            shots = await asyncio.wait_for(asyncio.gather(*polls), 5)
+            return [shot.seq for shot in shots if shot is not None]
+
+    assert asyncio.run(main()) == [0] * viewers

@@ -135,13 +135,28 @@ def test_live_recording_can_be_read_so_far(
     so_far = recording.pages()
     assert decode(b"".join(s.data for s in so_far[0].segments)) == [(0.0, 1), (0.2, 2)]
     assert recording.add_frame("T", coded_jpeg(3), T0 + 0.5)
-    recording.finish(T0 + 0.6)
-    assert [c for _, c in decode(b"".join(s.data for s in recording.pages()[0].segments))] == [
-        1,
-        2,
-        3,
-        3,
+    recording.flush()
+    recording.finish(T0 + 2.0)
+    page = recording.pages()[0]
+    assert decode(b"".join(s.data for s in page.segments)) == [
+        (0.0, 1),
+        (0.2, 2),
+        (0.5, 3),
+        (0.6, 3),
+        (1.999, 3),
     ]
+    assert page.segments[-1].end == T0 + 2.0
+
+
+def test_a_closed_page_takes_no_more_frames(store: FrameStore) -> None:
+    """end_page() closes one tab; its later frames are refused while other tabs go on."""
+    recording = store.start("s")
+    recording.add_frame("A", coded_jpeg(1), T0)
+    recording.add_frame("B", coded_jpeg(2), T0)
+    recording.end_page("A", T0 + 1)
+    assert not recording.add_frame("A", coded_jpeg(3), T0 + 2)
+    assert recording.add_frame("B", coded_jpeg(4), T0 + 2)
+    assert recording.pages()[0].end_ms == round((T0 + 1) * 1000)
 
 
 def test_store_keeps_at_most_max_sessions_dropping_finished_first() -> None:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from bbnb.client._client import Client
-from bbnb.emulator import Emulator
-from bbnb.widgets import Replay
+from bbnb.emulator import Emulator, EmulatorConfig
+from bbnb.widgets import LiveView, Replay
 from bbnb.widgets.replay import step_text
 from tests.synthetic_frames import coded_jpeg, read_code
 
@@ -108,3 +108,33 @@ def test_invocation_replay_steps_are_its_logs(
     replay = Replay(invocation, client=widget_client)
     assert [s.text for s in replay.steps] == [f"log: {line.message}" for line in logs]
     assert "echoing 1 params" in html.unescape(replay.step.value)
+
+
+SENTINEL_KEY = "bb_live_SENTINEL_7f3a9c_do_not_leak"
+
+
+def _state_text(widget: Any) -> str:
+    """Every trait value a widget and its children send to the front end, as text."""
+    parts = [repr(widget.get_state())]
+    for child in getattr(widget, "children", ()):
+        parts.append(_state_text(child))
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize(
+    "widget_config", [EmulatorConfig(seed=7, api_key=SENTINEL_KEY)], ids=["sentinel-key"]
+)
+def test_api_key_never_reaches_widget_state(
+    widget_emulator: Emulator, widget_client: Client, finished_run: Any
+) -> None:
+    """Neither Replay nor LiveView puts the API key in any trait, repr or error line."""
+    replay = Replay(finished_run, client=widget_client)
+    live = LiveView(finished_run, client=widget_client)
+    try:
+        assert live.wait_stopped(5.0)
+        for widget in (replay, live):
+            assert SENTINEL_KEY not in _state_text(widget)
+            assert SENTINEL_KEY not in repr(widget)
+    finally:
+        live.close()
+    assert widget_emulator.config.api_key == SENTINEL_KEY
