@@ -4,6 +4,10 @@
 a browser when a session is created (settings applied), ends it when the session ends
 (release, last CDP client gone, timeout, crash), saves persisted contexts, and keeps the
 logs and downloads of ended sessions.  Browser time is real time.
+
+Every tab of a live browser is screencast into the service's ``FrameStore``
+(``bbnb.emulator.recording``): the replays and MP4 downloads of ``recordSession``
+sessions (the default) and the newest picture for the live view of all of them.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bbnb.emulator.browsers import BrowserLimitError, BrowserManager, BrowserSetup, SessionBrowser
+from bbnb.emulator.browsers.cdp import CdpError
+from bbnb.emulator.browsers.screencast import screencast
 from bbnb.emulator.contexts import ContextStore
 from bbnb.emulator.records import SessionRecord
 from bbnb.emulator.wire import ApiError, echo
@@ -55,7 +61,6 @@ NOT_EMULATED = {
     "enableNativeSelectPolyfill": "the native select polyfill",
     "enablePdfViewer": "the PDF viewer",
     "ignoreCertificateErrors": "ignoring certificate errors",
-    "recordSession": "session recording (recordings come in a later version)",
 }
 _TOP_NOT_EMULATED = {
     "proxies": "Browserbase proxies",
@@ -109,6 +114,7 @@ class LiveSessions:
         self.ended_logs: dict[str, list[dict[str, Any]]] = {}
         self._closed_flags: dict[str, threading.Event] = {}
         self.ended_downloads: dict[str, bytes] = {}
+        self._recorders: dict[str, set[asyncio.Task[None]]] = {}
         self.chrome_version = "131.0.0.0"
 
     @property
@@ -169,11 +175,57 @@ class LiveSessions:
             raise ApiError(500, f"Could not start a browser for the session: {exc}") from None
         for note in notes:
             browser.note(note)
+        record = (
+            params.browser_settings is None or params.browser_settings.record_session is not False
+        )
+        self._record(session.session_id, browser, record)
         task = asyncio.ensure_future(self._watch(session, browser))
         self._watchers[session.session_id] = task
         sid = session.session_id
         task.add_done_callback(lambda _t: self._watchers.pop(sid, None))
         return browser
+
+    def _record(self, session_id: str, browser: SessionBrowser, record: bool) -> None:
+        """Screencast each tab of ``browser`` (now and as they open) into the frame store."""
+        recording = self.emu.recordings.start(session_id, record=record)
+        seen: set[str] = set()
+        tasks: set[asyncio.Task[None]] = set()
+
+        async def feed(target: str, url: str) -> None:
+            with contextlib.suppress(CdpError, ConnectionError):
+                async for frame in screencast(browser, target, quality=55, max_width=1024):
+                    recording.add_frame(
+                        target, frame.data, frame.timestamp or self.emu.now(), url=url
+                    )
+            recording.end_page(target, self.emu.now())
+
+        def follow(target: str, url: str, kind: str) -> None:
+            if kind != "page" or target in seen or browser.closing:
+                return
+            seen.add(target)
+            task = asyncio.ensure_future(feed(target, url))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+        def on_target(params: dict[str, Any], _session: str | None) -> None:
+            info = params.get("targetInfo", {})
+            follow(
+                str(info.get("targetId", "")), str(info.get("url", "")), str(info.get("type", ""))
+            )
+
+        async def first_tabs() -> None:
+            with contextlib.suppress(CdpError):
+                await browser.cdp.send("Target.setDiscoverTargets", {"discover": True})
+                for info in await browser.pages():
+                    follow(
+                        str(info["targetId"]),
+                        str(info.get("url", "")),
+                        str(info.get("type", "page")),
+                    )
+
+        browser._unsubscribe.append(browser.cdp.on("Target.targetCreated", on_target))
+        self._recorders[session_id] = tasks
+        tasks.add(asyncio.ensure_future(first_tabs()))
 
     async def session_browser(self, session_id: str) -> SessionBrowser:
         """The live browser of ``session_id``, launched now for a run's or an invocation's session.
@@ -230,6 +282,11 @@ class LiveSessions:
     async def _close_browser(self, session: SessionRecord) -> None:
         persist = self._persisting_context(session)
         browser = await self.browsers.end(session.session_id, graceful=persist is not None)
+        for task in self._recorders.pop(session.session_id, set()):
+            task.cancel()
+        recording = self.emu.recordings.recording(session.session_id)
+        if recording is not None:
+            recording.finish(self.emu.now())
         if browser is None:
             return
         try:

@@ -163,3 +163,46 @@ def test_sync_handler_without_browser_says_how_to_get_one() -> None:
     )
     with pytest.raises(RuntimeError, match="install Chromium"), context.sync_page():
         pass
+
+
+def test_a_browsing_run_is_recorded_and_replays(client: bbnb.Client, site: str) -> None:
+    """The run's real tab is screencast into its replay: frames within the run's messages."""
+    from bbnb.widgets import Replay
+
+    run = client.agents.run(f"Open {site}/js and report the title")
+    assert run.status == "COMPLETED"
+    replay = Replay(run, client=client)
+    assert replay.frames, "a real page was painted, so the replay has pictures"
+    times = [m.created_at.timestamp() for m in client.agents.runs.messages(run.id)]
+    assert min(times) - 2 <= replay.frames[0].t <= max(times) + 2
+    assert replay.frames[-1].jpeg.startswith(b"\xff\xd8")  # JPEG
+
+
+def test_live_view_follows_a_page_driven_over_connect_url(client: bbnb.Client, site: str) -> None:
+    """A Playwright client navigates; the LiveView's picture changes while it does."""
+    from playwright.sync_api import sync_playwright
+
+    from bbnb.widgets import LiveView
+
+    session = client.sessions.create(keep_alive=True)
+    view = LiveView(session.id, client=client)
+    changed = threading.Event()
+    pictures: list[bytes] = []
+
+    def on_picture(change: dict[str, Any]) -> None:
+        pictures.append(change["new"])
+        if len(set(pictures)) >= 2:
+            changed.set()
+
+    view.image.observe(on_picture, names="value")
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.connect_over_cdp(session.connect_url)
+            page = browser.contexts[0].pages[0]
+            page.goto(f"{site}/plain")
+            page.goto(f"{site}/js")
+            assert changed.wait(20), f"{len(pictures)} pictures, all alike"
+            browser.close()
+    finally:
+        view.close()
+        client.sessions.release(session.id)
