@@ -12,6 +12,7 @@ that does not load or loads too slowly end the run FAILED with a ``cause`` code.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 import time
@@ -48,6 +49,7 @@ _LINK_STOP = frozenset(
 MAX_PAGES = 60
 MAX_START_URLS = 3
 NAV_TIMEOUT = 15.0
+BIG_PAGE = 200_000
 
 
 class AgentStopped(Exception):
@@ -197,7 +199,10 @@ class _Run:
         if nav.download is not None:
             step.output["download"] = nav.download
         self.opened.append(nav.url)
-        facts = read_page(html, nav.url)
+        if len(html) > BIG_PAGE:  # keep the emulator's loop answering while a big page parses
+            facts = await asyncio.to_thread(read_page, html, nav.url)
+        else:
+            facts = read_page(html, nav.url)
         step.output["title"] = facts.title
         step.output["ms"] = round((time.perf_counter() - started) * 1000.0, 1)
         self.finish(step)
@@ -304,6 +309,15 @@ def _summary(extraction: Extraction, opened: list[str], opener: str) -> str:
     return " ".join(parts)
 
 
+def _final_text(extraction: Extraction, opened: list[str]) -> str:
+    pages = ", ".join(opened[:5]) + (" ..." if len(opened) > 5 else "")
+    found = ", ".join(extraction.how()) or "nothing the schema asks for"
+    text = f"Done. I read {len(opened)} page(s): {pages}. Found: {found}."
+    if extraction.missing:
+        text += f" Not found: {', '.join(extraction.missing)}."
+    return text
+
+
 def _text_answer(facts: PageFacts) -> str:
     heading = next((t for level, t in facts.headings if level == 1), "")
     text = f"The page {facts.url} is titled '{facts.title}' and has {len(facts.links)} links."
@@ -386,7 +400,5 @@ async def _work(
         summary=_summary(extraction, run.opened, opener),
         steps=run.steps,
         opened=run.opened,
-        final_text=f"Done. I read {len(run.opened)} page(s): {', '.join(run.opened[:5])}"
-        + (" ..." if len(run.opened) > 5 else "")
-        + ".",
+        final_text=_final_text(extraction, run.opened),
     )
