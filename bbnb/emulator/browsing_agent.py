@@ -303,18 +303,23 @@ def _summary(extraction: Extraction, opened: list[str], opener: str) -> str:
     parts = [f"Rule-based agent (simulated, no model) read {where} with {opener}."]
     how = extraction.how()
     if how:
-        parts.append("How each value was found: " + "; ".join(f"{k}: {v}" for k, v in how.items()))
+        found = "; ".join(f"{k or 'the list'}: {v}" for k, v in how.items())
+        parts.append("How each value was found: " + found)
     if extraction.missing:
-        parts.append("Not found on the pages: " + ", ".join(extraction.missing) + ".")
+        parts.append("Not found on the pages: " + _paths(extraction.missing) + ".")
     return " ".join(parts)
+
+
+def _paths(paths: list[str]) -> str:
+    return ", ".join(path or "the list" for path in paths)
 
 
 def _final_text(extraction: Extraction, opened: list[str]) -> str:
     pages = ", ".join(opened[:5]) + (" ..." if len(opened) > 5 else "")
-    found = ", ".join(extraction.how()) or "nothing the schema asks for"
+    found = _paths(list(extraction.how())) or "nothing the schema asks for"
     text = f"Done. I read {len(opened)} page(s): {pages}. Found: {found}."
     if extraction.missing:
-        text += f" Not found: {', '.join(extraction.missing)}."
+        text += f" Not found: {_paths(extraction.missing)}."
     return text
 
 
