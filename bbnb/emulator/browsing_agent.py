@@ -12,6 +12,7 @@ that does not load or loads too slowly end the run FAILED with a ``cause`` code.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 import time
@@ -48,6 +49,7 @@ _LINK_STOP = frozenset(
 MAX_PAGES = 60
 MAX_START_URLS = 3
 NAV_TIMEOUT = 15.0
+BIG_PAGE = 200_000
 
 
 class AgentStopped(Exception):
@@ -197,7 +199,10 @@ class _Run:
         if nav.download is not None:
             step.output["download"] = nav.download
         self.opened.append(nav.url)
-        facts = read_page(html, nav.url)
+        if len(html) > BIG_PAGE:  # keep the emulator's loop answering while a big page parses
+            facts = await asyncio.to_thread(read_page, html, nav.url)
+        else:
+            facts = read_page(html, nav.url)
         step.output["title"] = facts.title
         step.output["ms"] = round((time.perf_counter() - started) * 1000.0, 1)
         self.finish(step)
@@ -298,10 +303,24 @@ def _summary(extraction: Extraction, opened: list[str], opener: str) -> str:
     parts = [f"Rule-based agent (simulated, no model) read {where} with {opener}."]
     how = extraction.how()
     if how:
-        parts.append("How each value was found: " + "; ".join(f"{k}: {v}" for k, v in how.items()))
+        found = "; ".join(f"{k or 'the list'}: {v}" for k, v in how.items())
+        parts.append("How each value was found: " + found)
     if extraction.missing:
-        parts.append("Not found on the pages: " + ", ".join(extraction.missing) + ".")
+        parts.append("Not found on the pages: " + _paths(extraction.missing) + ".")
     return " ".join(parts)
+
+
+def _paths(paths: list[str]) -> str:
+    return ", ".join(path or "the list" for path in paths)
+
+
+def _final_text(extraction: Extraction, opened: list[str]) -> str:
+    pages = ", ".join(opened[:5]) + (" ..." if len(opened) > 5 else "")
+    found = _paths(list(extraction.how())) or "nothing the schema asks for"
+    text = f"Done. I read {len(opened)} page(s): {pages}. Found: {found}."
+    if extraction.missing:
+        text += f" Not found: {_paths(extraction.missing)}."
+    return text
 
 
 def _text_answer(facts: PageFacts) -> str:
@@ -386,7 +405,5 @@ async def _work(
         summary=_summary(extraction, run.opened, opener),
         steps=run.steps,
         opened=run.opened,
-        final_text=f"Done. I read {len(run.opened)} page(s): {', '.join(run.opened[:5])}"
-        + (" ..." if len(run.opened) > 5 else "")
-        + ".",
+        final_text=_final_text(extraction, run.opened),
     )

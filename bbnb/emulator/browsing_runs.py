@@ -3,10 +3,10 @@
 A run whose task names a page the emulator's pages can open (the local web, a
 loopback server; any page once a real browser is wired) is worked for real by
 ``bbnb.emulator.browsing_agent`` in the background.  While it works, the run is
-RUNNING with a provisional end at the maximum run time (``TIMED_OUT`` if the agent
-has not finished by then); when it finishes, its real duration, outcome, cause,
-result and messages are stored on the record.  Real work takes real time, so the
-limit is ``config.run_max_seconds`` of the emulator's clock, whatever its speed.  Other runs (no page it can open, or
+RUNNING, whatever the emulator's clock says (a ``ManualClock`` does not hurry real
+work); when it ends, its duration, outcome, cause, result and messages are stored
+on the record.  Real work takes real time, so the limit is ``config.run_max_seconds``
+real seconds, whatever the speed: past it the run ends ``TIMED_OUT``.  Other runs (no page it can open, or
 ``pauseWhen``, which the rule-based agent cannot judge) keep the simulated plan, and
 their transcript says why.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from typing import TYPE_CHECKING, Any
 
 from bbnb.emulator.browser_pages import BrowserPages
@@ -78,7 +79,8 @@ def start_browsing(
     run.outcome = "TIMED_OUT"
     run.cause = ["TIMED_OUT", f"The run exceeded its maximum duration of {limit:g} seconds."]
     run.result, run.partial, run.steps, run.trace = None, None, 0, []
-    emu.store.save(run)
+    emu.store.save(run)  # what a restart finds if this process dies while the agent works
+    run.run_s = math.inf  # RUNNING until the agent ends (the limit is a real-time timeout)
     work = _work(emu, run, schema, opener, limit)
     try:
         asyncio.get_running_loop()
@@ -118,9 +120,8 @@ async def _work(
         outcome = AgentOutcome(
             "FAILED", cause=("AGENT_ERROR", "The rule-based agent failed; see the emulator log.")
         )
-    end = clock.now()
-    if outcome is not None and run.stopped_at is None and end < run.start + limit:
-        run.run_s = max(0.0, end - run.start)
+    run.run_s = max(0.0, clock.now() - run.start)
+    if outcome is not None and run.stopped_at is None:
         run.outcome = outcome.status
         run.cause = list(outcome.cause) if outcome.cause else None
         run.steps = sum(1 for s in outcome.steps)
