@@ -97,7 +97,8 @@ def test_empty_agent_task_is_quiet_until_run() -> None:
     assert form.task_error.value == ""
     assert form.box.widget.value == ""
     form.run_button.click()
-    assert "task" in _text(form.task_error.value)
+    assert "type what the agent should do" in _text(form.task_error.value)
+    assert "String should have at least 1 character" not in _text(form.box.widget.value)
     assert form.box.widget.value != ""
 
 
