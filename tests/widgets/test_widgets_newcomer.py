@@ -179,6 +179,7 @@ def test_stop_all_is_hidden_once_every_run_is_done(widget_client: Any) -> None:
     assert monitor.stop_button.layout.display == "none"
     assert monitor.stop_button.disabled
     assert "(2/2 done)" in monitor.counts.value
+    assert "<code style='white-space:nowrap'>" in monitor.table.value, "ids never wrap"
 
 
 # -- copy as magic -------------------------------------------------------------------------
