@@ -218,6 +218,8 @@ def _show_notice(url: str, speed: float = 1.0, *, local_browser: bool = False) -
     from a script's data on stdout.
     """
     global _notice_shown
+    if _in_widget_callback():
+        return  # its output would land in a log console: the next cell shows the note
     with _notice_lock:
         if _notice_shown:
             return
@@ -247,6 +249,28 @@ def notice_html(url: str, speed: float, parts: str) -> str:
         f"os.environ['{ENV_API_KEY}'] = getpass.getpass('Browserbase API key: ')</code>"
         " (never type the key into a saved cell).</div>"
     )
+
+
+def _in_widget_callback() -> bool:
+    """True while a Jupyter kernel handles a widget message (a click), not a cell.
+
+    Output made then goes to JupyterLab's log console, where nobody sees it; the
+    widget shows its own SIMULATED badge instead.
+    """
+    if "IPython" not in sys.modules:
+        return False
+    from IPython import get_ipython
+
+    kernel = getattr(get_ipython(), "kernel", None)
+    get_parent = getattr(kernel, "get_parent", None)
+    if not callable(get_parent):
+        return False
+    try:
+        parent = get_parent()
+    except Exception:  # an unusual kernel: treat it as a cell
+        return False
+    header = parent.get("header", {}) if isinstance(parent, dict) else {}
+    return isinstance(header, dict) and header.get("msg_type") == "comm_msg"
 
 
 def _display_in_ipython(text: str, html_text: str) -> bool:

@@ -35,6 +35,8 @@ __all__ = ["AgentTask", "conformance_note"]
 def _first_error(exc: ValidationError) -> str:
     item = exc.errors()[0]
     where = ".".join(str(p) for p in item["loc"]) or "task"
+    if where == "task" and item["type"] in ("string_too_short", "missing"):
+        return "task: type what the agent should do, e.g. 'Find the title of example.com'"
     return f"{where}: {item['msg'].removeprefix('Value error, ')}"
 
 

@@ -61,6 +61,7 @@ class FunctionInvoke(UsesClient, w.VBox):  # type: ignore[misc]
         self.run_button = w.Button(description="Run", icon="play", button_style="primary")
         self.run_button.add_class("bbnb-run")
         self.magic_button = w.Button(description="Copy as magic", icon="clipboard")
+        self.magic_button.add_class("bbnb-copy-magic")
         self.magic = MagicOutput()
         self.panel = RunPanel(poll_interval=poll_interval)
         self.panel.on_done.append(self._on_done)

@@ -110,7 +110,7 @@ class RunMonitor(w.VBox):  # type: ignore[misc]
             rows.append(
                 "<tr>"
                 f"<td>{html.escape(str(item.key))}</td>"
-                f"<td><code>{html.escape(item.id or '')}</code></td>"
+                f"<td><code style='white-space:nowrap'>{html.escape(item.id or '')}</code></td>"
                 f"<td>{html.escape(item.status)}</td>"
                 f"<td>{'' if duration is None else f'{duration:.1f} s'}</td>"
                 f"<td>{html.escape(item.error or '')}</td>"

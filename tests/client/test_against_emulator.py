@@ -92,6 +92,7 @@ def test_no_key_starts_the_embedded_emulator(
 
     monkeypatch.delenv("BROWSERBASE_API_KEY", raising=False)
     monkeypatch.delenv("BROWSERBASE_BASE_URL", raising=False)
+    monkeypatch.setattr("IPython.get_ipython", lambda: None)  # a script: the note goes to stderr
     _config._reset_notice()
     with Client() as client:
         assert client.simulated is True

@@ -190,3 +190,38 @@ def test_repr_hides_the_key() -> None:
     """The resolved settings never show the key."""
     config = resolve_config(api_key=KEY, base_url=None, environ={})
     assert KEY not in repr(config) and KEY not in str(config)
+
+
+class _Kernel:
+    """Stands for ipykernel's kernel: only the header of the message it handles matters."""
+
+    def __init__(self) -> None:
+        self.msg_type = "execute_request"
+
+    def get_parent(self) -> dict[str, Any]:
+        return {"header": {"msg_type": self.msg_type}}
+
+
+class _Shell:
+    """Stands for the kernel's shell."""
+
+    def __init__(self) -> None:
+        self.kernel = _Kernel()
+
+
+def test_notice_waits_for_a_cell_when_a_widget_click_starts_the_emulator(
+    fake_emulator: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Made from a widget click (a comm message) the note is held back for the next cell."""
+    shell = _Shell()
+    shown: list[Any] = []
+    monkeypatch.setattr("IPython.get_ipython", lambda: shell)
+    monkeypatch.setattr("IPython.display.display", lambda data, raw=False: shown.append(data))
+    shell.kernel.msg_type = "comm_msg"
+    resolve_config(api_key=None, base_url=None, environ={})
+    assert shown == []
+    shell.kernel.msg_type = "execute_request"
+    resolve_config(api_key=None, base_url=None, environ={})
+    resolve_config(api_key=None, base_url=None, environ={})
+    assert len(shown) == 1
+    assert "bbnb-simulated-notice" in shown[0]["text/html"]

@@ -167,3 +167,32 @@ def test_notebook_after_run_all_has_no_error_output(lab: Lab, path: Path) -> Non
     ).all_inner_texts()
     assert lab.widget_errors() == []
     assert lab.blocked == [], f"requests left 127.0.0.1: {lab.blocked}"
+
+
+def test_copy_as_magic_puts_the_cell_on_the_clipboard(lab: Lab) -> None:
+    """Copy as magic shows the cell and its Copy button puts exactly that text on the clipboard."""
+    lab.page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=lab.server.url)
+    write_notebook(
+        lab.server.root / "copy_magic.ipynb",
+        [
+            "from bbnb.widgets import AgentTask\n"
+            "task = AgentTask('Report the top story of news.example')\n"
+            "task.schema.fields.add_field('title', 'string', \"the story's title\")\n"
+            "task"
+        ],
+    )
+    lab.open("copy_magic.ipynb")
+    lab.run_all()
+    form = ".bbnb-agent-task"
+    lab.wait_widget(f"{form} .bbnb-copy-magic").click()
+    button = lab.page.locator(f"{form} .bbnb-copy-button")
+    button.wait_for(state="visible", timeout=30_000)
+    shown = lab.page.locator(f"{form} .bbnb-magic-text textarea").input_value()
+    assert shown.startswith("%%bb_run agent --schema '")
+    assert "'\"'\"'" not in shown
+    button.click()
+    lab.page.locator(f"{form} .bbnb-copy-button:has-text('Copied')").wait_for(timeout=10_000)
+    copied = lab.page.evaluate("() => navigator.clipboard.readText()")
+    assert copied == shown
+    lab.screenshot("copy-as-magic", form)
+    assert lab.widget_errors() == []

@@ -97,7 +97,8 @@ def test_empty_agent_task_is_quiet_until_run() -> None:
     assert form.task_error.value == ""
     assert form.box.widget.value == ""
     form.run_button.click()
-    assert "task" in _text(form.task_error.value)
+    assert "type what the agent should do" in _text(form.task_error.value)
+    assert "String should have at least 1 character" not in _text(form.box.widget.value)
     assert form.box.widget.value != ""
 
 
@@ -178,6 +179,7 @@ def test_stop_all_is_hidden_once_every_run_is_done(widget_client: Any) -> None:
     assert monitor.stop_button.layout.display == "none"
     assert monitor.stop_button.disabled
     assert "(2/2 done)" in monitor.counts.value
+    assert "<code style='white-space:nowrap'>" in monitor.table.value, "ids never wrap"
 
 
 # -- copy as magic -------------------------------------------------------------------------
