@@ -139,6 +139,14 @@ def test_playwright_loads_a_page_through_connect_url(
     assert {"Network.requestWillBeSent", "Network.responseReceived"} <= methods
 
 
+def test_an_http_endpoint_is_discovered_too(bb: Browserbase, connect: Any, site: str) -> None:
+    """connect_over_cdp with the http:// form finds the socket through /json/version."""
+    session = bb.sessions.create()
+    page = connect(session.connect_url.replace("ws://", "http://")).contexts[0].pages[0]
+    page.goto(site + "/")
+    assert page.title() == "Hello from the test"
+
+
 @pytest.mark.parametrize(
     "key", [pytest.param("forged0123", id="forged"), pytest.param(None, id="missing")]
 )
@@ -292,8 +300,8 @@ def test_an_upload_reaches_a_file_input(
     assert page.evaluate("document.getElementById('f').files[0].text()") == "uploaded text"
 
 
-def test_live_view_streams_jpeg_frames(bb: Browserbase, running: RunningEmulator) -> None:
-    """The debuggerFullscreenUrl page is served, and its socket streams JPEG frames."""
+def test_live_view_streams_jpeg_frames(bb: Browserbase, connect: Any) -> None:
+    """The debuggerFullscreenUrl page shows the tab: its socket streams JPEG frames."""
     session = bb.sessions.create(keep_alive=True)
     live = bb.sessions.debug(session.id).debugger_fullscreen_url
     assert "<img" in httpx.get(live).text
@@ -301,6 +309,10 @@ def test_live_view_streams_jpeg_frames(bb: Browserbase, running: RunningEmulator
     with ws_connect(frames_url, max_size=None) as socket:
         frame = socket.recv(timeout=10)
     assert isinstance(frame, bytes) and frame.startswith(b"\xff\xd8")
+    viewer = bb.sessions.create()
+    page = connect(viewer.connect_url).contexts[0].pages[0]
+    page.goto(live)
+    page.wait_for_function("document.getElementById('v').naturalWidth > 0")
     bb.sessions.update(session.id, status="REQUEST_RELEASE")
 
 
