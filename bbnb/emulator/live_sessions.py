@@ -309,6 +309,7 @@ class LiveSessions:
 
     async def aclose(self) -> None:
         """End every live browser (on the event loop, before it stops)."""
+        self.browsers.stop_warming()
         for sid in list(self.browsers.sessions):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.finish(sid, "COMPLETED"), 10.0)

@@ -97,6 +97,8 @@ class BrowserManager:
         return f"BrowserManager({what}, live={len(self.sessions)}/{self.max_browsers})"
 
     def _workdir(self) -> Path:
+        if self._closed:
+            raise RuntimeError("the browser manager is closed")
         if self._root is None:
             self._watchdog = Watchdog()
             self._root = Path(tempfile.mkdtemp(prefix="bbnb-browsers-"))
@@ -226,8 +228,13 @@ class BrowserManager:
         """Kill what is left of an ended browser and remove its folders."""
         self._kill(browser.process)
 
+    def stop_warming(self) -> None:
+        """Launch no more warm browsers (the emulator is stopping)."""
+        self.warm_size = 0
+
     async def aclose(self) -> None:
         """Stop warming and close the warm browsers' connections (on the loop), then ``close()``."""
+        self.stop_warming()
         self._closed = True
         for task in list(self._tasks):
             task.cancel()
