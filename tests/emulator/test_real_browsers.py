@@ -291,13 +291,14 @@ def test_an_upload_reaches_a_file_input(
     session = bb.sessions.create()
     page = connect(session.connect_url).contexts[0].pages[0]
     page.set_content('<input id="f" type="file">')
-    answer = bb.sessions.uploads.create(session.id, file=("notes.txt", b"uploaded text"))
+    text = "uploaded text " + "x" * 2_000_000  # above the 1 MB limit of other bodies
+    answer = bb.sessions.uploads.create(session.id, file=("notes.txt", text.encode()))
     path = answer.message.rsplit(" to ", 1)[1]
     cdp = page.context.new_cdp_session(page)
     document = cdp.send("DOM.getDocument")
     node = cdp.send("DOM.querySelector", {"nodeId": document["root"]["nodeId"], "selector": "#f"})
     cdp.send("DOM.setFileInputFiles", {"files": [path], "nodeId": node["nodeId"]})
-    assert page.evaluate("document.getElementById('f').files[0].text()") == "uploaded text"
+    assert page.evaluate("document.getElementById('f').files[0].text()") == text
 
 
 def test_live_view_streams_jpeg_frames(bb: Browserbase, connect: Any) -> None:
