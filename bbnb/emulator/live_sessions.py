@@ -100,7 +100,9 @@ class LiveSessions:
         self.browsers = BrowserManager(
             mode=config.browsers, max_browsers=config.max_browsers, warm=config.warm_browsers
         )
-        self.contexts = ContextStore(config.seed)
+        on_disk = config.db_path not in (None, "", ":memory:")
+        folder = Path(f"{config.db_path}.contexts") if on_disk else None
+        self.contexts = ContextStore(config.seed, folder)
         self.address: tuple[str, int] | None = None
         # Only holders of the API key can make (or fetch) a session's key; stable across restarts.
         self._secret = hashlib.sha256(f"{config.api_key}\0{config.seed}".encode()).digest()
