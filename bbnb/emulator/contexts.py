@@ -108,7 +108,8 @@ class ContextStore:
     def delete(self, context_id: str) -> None:
         self.get(context_id)
         del self.by_id[context_id]
-        shutil.rmtree(self.root / context_id, ignore_errors=True)
+        if self._root is not None:  # no folder yet: nothing was ever saved
+            shutil.rmtree(self._root / context_id, ignore_errors=True)
         self._write_index()
 
     def profile(self, context_id: str) -> Path | None:

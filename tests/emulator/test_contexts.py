@@ -20,10 +20,12 @@ with warnings.catch_warnings():
 def make_sdk() -> Iterator[Callable[[Emulator], Browserbase]]:
     """``make_sdk(emulator)``: the official SDK, strict, on an emulator's ASGI app."""
     clients: list[TestClient] = []
+    emulators: list[Emulator] = []
 
     def make(emulator: Emulator) -> Browserbase:
         client = TestClient(emulator.app, base_url="http://emulator.local")
         clients.append(client)
+        emulators.append(emulator)
         return Browserbase(
             api_key=emulator.config.api_key,
             base_url="http://emulator.local",
@@ -34,6 +36,8 @@ def make_sdk() -> Iterator[Callable[[Emulator], Browserbase]]:
     yield make
     for client in clients:
         client.close()
+    for emulator in emulators:
+        emulator.close()
 
 
 def test_crud_shapes(make_sdk: Callable[[Emulator], Browserbase]) -> None:
@@ -77,9 +81,6 @@ def test_contexts_survive_a_restart_with_a_db(
     first = Emulator(config)
     created = make_sdk(first).contexts.create()
     first.close()
-    second = Emulator(config)
-    try:
-        assert make_sdk(second).contexts.retrieve(created.id).id == created.id
-        assert make_sdk(second).contexts.create().id != created.id
-    finally:
-        second.close()
+    second = make_sdk(Emulator(config))
+    assert second.contexts.retrieve(created.id).id == created.id
+    assert second.contexts.create().id != created.id
