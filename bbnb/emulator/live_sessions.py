@@ -71,8 +71,6 @@ def _setup_of(params: SessionCreateParams, chrome_version: str) -> tuple[Browser
     for key, what in _TOP_NOT_EMULATED.items():
         if wire.get(key) not in (None, False, [], {}):
             notes.append(f"{key}: {what} is not emulated")
-    if wire.get("browserSettings", {}).get("headful"):
-        notes.append("headful: sessions run headless here")
     if browser is None:
         return BrowserSetup(), notes
     settings = wire.get("browserSettings", {})
