@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["browser_routes"]
 
-_MAX_UPLOAD = 50 * 2**20
+_MAX_UPLOAD = 50 * 2**20  # as the gate's limit for uploads (app.MAX_UPLOAD_BYTES)
 
 
 def _parse_upload(content_type: str, body: bytes) -> tuple[str, bytes]:

@@ -5,7 +5,8 @@
 commands are adjusted on the way: ``Browser.setDownloadBehavior`` with a relative
 ``downloadPath`` (Browserbase's way) saves into the session's downloads, and
 ``Browser.close`` ends the session instead of killing a browser the emulator owns.
-``/live/{id}`` is a page showing a tab live from ``/live/{id}/frames``.
+``/connect/{id}/json/version`` is DevTools' discovery document, so an ``http://`` endpoint
+works too.  ``/live/{id}`` is a page showing a tab live from ``/live/{id}/frames``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.asyncio.client import connect
@@ -148,6 +149,24 @@ def connect_routes(emu: EmulatorService) -> list[Route | WebSocketRoute]:
             else:
                 await emu.live.client_left(sid)
 
+    async def json_version(request: Request) -> Response:
+        """DevTools' discovery document, for clients given an http:// endpoint."""
+        sid = request.path_params["sid"]
+        if not emu.live.key_ok(sid, request.query_params.get("signingKey")):
+            return error_response(401, "Missing or wrong signingKey for this session")
+        browser = emu.live.browsers.get(sid)
+        if browser is None:
+            return error_response(409, f"Session {sid} has no live browser")
+        version = await browser.cdp.send("Browser.getVersion")
+        return JSONResponse(
+            {
+                "Browser": version.get("product", ""),
+                "Protocol-Version": version.get("protocolVersion", "1.3"),
+                "User-Agent": version.get("userAgent", ""),
+                "webSocketDebuggerUrl": emu.live.connect_url(sid, request.headers.get("host")),
+            }
+        )
+
     async def live_page(request: Request) -> Response:
         sid = request.path_params["sid"]
         if not emu.live.key_ok(sid, request.query_params.get("signingKey")):
@@ -179,6 +198,8 @@ def connect_routes(emu: EmulatorService) -> list[Route | WebSocketRoute]:
 
     return [
         WebSocketRoute("/connect/{sid}", cdp_proxy),
+        Route("/connect/{sid}/json/version", json_version, methods=["GET"]),
+        Route("/connect/{sid}/json/version/", json_version, methods=["GET"]),
         Route("/live/{sid}", live_page, methods=["GET"]),
         WebSocketRoute("/live/{sid}/frames", live_frames),
     ]

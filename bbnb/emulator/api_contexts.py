@@ -38,7 +38,7 @@ def routes(emu: EmulatorService) -> list[Route]:
 
     async def update(request: Request) -> Response:
         record = store.get(request.path_params["cid"])
-        record.updated = emu.now()
+        store.touch(record, emu.now())
         return json_response(store.upload_wire(record))
 
     async def delete(request: Request) -> Response:

@@ -32,6 +32,7 @@ __all__ = ["build_app"]
 
 log = logging.getLogger("bbnb.emulator")
 SIMULATED_HEADER = "x-bb-emulator"
+MAX_UPLOAD_BYTES = 50 * 2**20
 
 
 def build_app(emu: EmulatorService) -> ASGIApp:
@@ -140,6 +141,8 @@ class Gate:
             await _reply(counted_send, 404, "Not found: an id cannot contain '/'")
             return
         limit = emu.config.max_body_bytes
+        if scope["method"] == "POST" and scope["path"].endswith("/uploads"):
+            limit = max(limit, MAX_UPLOAD_BYTES)  # files for a session's browser
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             await _reply(counted_send, 413, _too_large(length.decode("latin-1"), limit))

@@ -76,8 +76,6 @@ def _setup_of(params: SessionCreateParams, chrome_version: str) -> tuple[Browser
     for key, what in _TOP_NOT_EMULATED.items():
         if wire.get(key) not in (None, False, [], {}):
             notes.append(f"{key}: {what} is not emulated")
-    if wire.get("browserSettings", {}).get("headful"):
-        notes.append("headful: sessions run headless here")
     if browser is None:
         return BrowserSetup(), notes
     settings = wire.get("browserSettings", {})
@@ -105,7 +103,9 @@ class LiveSessions:
         self.browsers = BrowserManager(
             mode=config.browsers, max_browsers=config.max_browsers, warm=config.warm_browsers
         )
-        self.contexts = ContextStore(config.seed)
+        on_disk = config.db_path not in (None, "", ":memory:")
+        folder = Path(f"{config.db_path}.contexts") if on_disk else None
+        self.contexts = ContextStore(config.seed, folder)
         self.address: tuple[str, int] | None = None
         # Only holders of the API key can make (or fetch) a session's key; stable across restarts.
         self._secret = hashlib.sha256(f"{config.api_key}\0{config.seed}".encode()).digest()
@@ -366,6 +366,7 @@ class LiveSessions:
 
     async def aclose(self) -> None:
         """End every live browser (on the event loop, before it stops)."""
+        self.browsers.stop_warming()
         for sid in list(self.browsers.sessions):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.finish(sid, "COMPLETED"), 10.0)

@@ -89,7 +89,7 @@ class RunningEmulator:
     def running(self) -> bool:
         return self._thread.is_alive()
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
         """Stop serving and wait for the thread (idempotent)."""
         self._server.should_exit = True
         if self._thread.is_alive() and threading.current_thread() is not self._thread:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import stat
@@ -13,6 +14,7 @@ from bbnb.emulator import Emulator, EmulatorConfig
 from bbnb.emulator.browsers import INSTALL_HINT, BrowserManager, find_browser
 from bbnb.emulator.browsers import manager as manager_module
 from bbnb.emulator.browsers.rules import RequestRules
+from bbnb.emulator.cli import build_config, configure_parser
 from bbnb.models import SessionCreateParams
 
 
@@ -124,3 +126,31 @@ def test_request_rules(url: str, blocked: bool) -> None:
     """allowedDomains and blockAds verdicts, IP literals included."""
     rules = RequestRules(["*.example.com", "example.com"], block_ads=True)
     assert (rules.verdict(url) is not None) is blocked
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        pytest.param([], ("auto", None, 1), id="defaults"),
+        pytest.param(
+            ["--browsers", "simulated", "--max-browsers", "3", "--warm-browsers", "0"],
+            ("simulated", 3, 0),
+            id="set",
+        ),
+        pytest.param(
+            ["--browsers", "real", "--max-browsers", "none"], ("real", None, 1), id="none"
+        ),
+    ],
+)
+def test_cli_browser_options(argv: list[str], expected: tuple[str, int | None, int]) -> None:
+    """--browsers, --max-browsers and --warm-browsers reach the config."""
+    args = configure_parser(argparse.ArgumentParser()).parse_args(argv)
+    config = build_config(args)
+    assert (config.browsers, config.max_browsers, config.warm_browsers) == expected
+
+
+def test_cli_rejects_an_unknown_browsers_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    """--browsers takes only real, simulated or auto."""
+    with pytest.raises(SystemExit):
+        configure_parser(argparse.ArgumentParser()).parse_args(["--browsers", "chrome"])
+    assert "invalid choice" in capsys.readouterr().err

@@ -62,9 +62,11 @@ def test_sigkill_leaves_no_browser(emulator_process: tuple[subprocess.Popen[str]
     assert len(profiles) == 1
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    _gone, alive = psutil.wait_procs(family, timeout=10)
+    _gone, alive = psutil.wait_procs(family, timeout=10)  # the watchdog is one of them
     assert alive == []
-    assert not any(root.exists() for root in profiles)
+    (root,) = profiles
+    assert _started_under(root) == []  # not even a browser launched after the snapshot
+    assert not root.exists()
 
 
 def _cmdline(process: psutil.Process) -> list[str]:
@@ -76,3 +78,7 @@ def _cmdline(process: psutil.Process) -> list[str]:
 
 def _is_main(process: psutil.Process) -> bool:
     return not any(arg.startswith("--type=") for arg in _cmdline(process))
+
+
+def _started_under(root: Path) -> list[int]:
+    return [p.pid for p in psutil.process_iter() if any(str(root) in a for a in _cmdline(p))]

@@ -139,6 +139,14 @@ def test_playwright_loads_a_page_through_connect_url(
     assert {"Network.requestWillBeSent", "Network.responseReceived"} <= methods
 
 
+def test_an_http_endpoint_is_discovered_too(bb: Browserbase, connect: Any, site: str) -> None:
+    """connect_over_cdp with the http:// form finds the socket through /json/version."""
+    session = bb.sessions.create()
+    page = connect(session.connect_url.replace("ws://", "http://")).contexts[0].pages[0]
+    page.goto(site + "/")
+    assert page.title() == "Hello from the test"
+
+
 @pytest.mark.parametrize(
     "key", [pytest.param("forged0123", id="forged"), pytest.param(None, id="missing")]
 )
@@ -247,8 +255,11 @@ def test_a_download_comes_back_through_the_sdk(
     cdp.on("Browser.downloadProgress", lambda e: e["state"] == "completed" and done.set())
     page.goto(site + "/")
     page.click("#dl")
-    while not done.is_set():  # Playwright delivers events while it waits
+    for _ in range(200):  # sync Playwright delivers CDP events only inside its own calls
+        if done.is_set():
+            break
         page.wait_for_timeout(50)
+    assert done.is_set(), "the download did not complete within 10 s"
     archive = zipfile.ZipFile(io.BytesIO(bb.sessions.downloads.list(session.id).read()))
     assert [archive.read(name) for name in archive.namelist()] == [REPORT]
 
@@ -280,17 +291,18 @@ def test_an_upload_reaches_a_file_input(
     session = bb.sessions.create()
     page = connect(session.connect_url).contexts[0].pages[0]
     page.set_content('<input id="f" type="file">')
-    answer = bb.sessions.uploads.create(session.id, file=("notes.txt", b"uploaded text"))
+    text = "uploaded text " + "x" * 2_000_000  # above the 1 MB limit of other bodies
+    answer = bb.sessions.uploads.create(session.id, file=("notes.txt", text.encode()))
     path = answer.message.rsplit(" to ", 1)[1]
     cdp = page.context.new_cdp_session(page)
     document = cdp.send("DOM.getDocument")
     node = cdp.send("DOM.querySelector", {"nodeId": document["root"]["nodeId"], "selector": "#f"})
     cdp.send("DOM.setFileInputFiles", {"files": [path], "nodeId": node["nodeId"]})
-    assert page.evaluate("document.getElementById('f').files[0].text()") == "uploaded text"
+    assert page.evaluate("document.getElementById('f').files[0].text()") == text
 
 
-def test_live_view_streams_jpeg_frames(bb: Browserbase, running: RunningEmulator) -> None:
-    """The debuggerFullscreenUrl page is served, and its socket streams JPEG frames."""
+def test_live_view_streams_jpeg_frames(bb: Browserbase, connect: Any) -> None:
+    """The debuggerFullscreenUrl page shows the tab: its socket streams JPEG frames."""
     session = bb.sessions.create(keep_alive=True)
     live = bb.sessions.debug(session.id).debugger_fullscreen_url
     assert "<img" in httpx.get(live).text
@@ -298,6 +310,10 @@ def test_live_view_streams_jpeg_frames(bb: Browserbase, running: RunningEmulator
     with ws_connect(frames_url, max_size=None) as socket:
         frame = socket.recv(timeout=10)
     assert isinstance(frame, bytes) and frame.startswith(b"\xff\xd8")
+    viewer = bb.sessions.create()
+    page = connect(viewer.connect_url).contexts[0].pages[0]
+    page.goto(live)
+    page.wait_for_function("document.getElementById('v').naturalWidth > 0")
     bb.sessions.update(session.id, status="REQUEST_RELEASE")
 
 
@@ -410,7 +426,8 @@ def test_stop_kills_every_browser_and_removes_profiles() -> None:
     root = server.emulator.live.browsers.root
     assert root is not None
     browsers = [p for p in psutil.Process().children(recursive=True) if _under(p, root)]
-    assert len([p for p in browsers if _is_main(p)]) >= 2  # two sessions (+ the warm one, if refilled yet)
+    # two sessions, plus the warm browser when its (background) launch has begun
+    assert len([p for p in browsers if _is_main(p)]) >= 2
     server.stop()
     _gone, alive = psutil.wait_procs(browsers, timeout=10)
     assert alive == []

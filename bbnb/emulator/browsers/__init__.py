@@ -9,7 +9,9 @@ CDP client on ``websockets``), ``SessionBrowser`` (one session's browser, config
 
 Internal API for the emulator's other parts (agent, functions, live view)
 --------------------------------------------------------------------------
-All of it runs on the emulator's event loop (the uvicorn server's loop).
+All of it runs on the emulator's event loop (the uvicorn server's loop); from another
+thread, ``running.submit(coro).result()`` (``RunningEmulator.submit``) runs a coroutine
+there.
 
 ``browser = await emu.live.session_browser(session_id)``
     The ``SessionBrowser`` of a live session; a run's or an invocation's session gets

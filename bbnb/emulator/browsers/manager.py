@@ -25,6 +25,7 @@ __all__ = ["BROWSER_MODES", "BrowserLimitError", "BrowserManager", "default_max_
 
 BROWSER_MODES = ("real", "simulated", "auto")
 log = logging.getLogger("bbnb.emulator")
+_WARM_WAIT = 10.0  # seconds a create waits for a warm launch under way
 _told_missing = False
 
 
@@ -81,6 +82,8 @@ class BrowserManager:
         self._closed = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._processes: dict[int, ChromiumProcess] = {}
+        self._warm_ready = asyncio.Event()
+        self._waiters = 0
 
     @property
     def real(self) -> bool:
@@ -97,6 +100,8 @@ class BrowserManager:
         return f"BrowserManager({what}, live={len(self.sessions)}/{self.max_browsers})"
 
     def _workdir(self) -> Path:
+        if self._closed:
+            raise RuntimeError("the browser manager is closed")
         if self._root is None:
             self._watchdog = Watchdog()
             self._root = Path(tempfile.mkdtemp(prefix="bbnb-browsers-"))
@@ -155,7 +160,7 @@ class BrowserManager:
         self.check_capacity()
         self._launching += 1
         try:
-            pair = self._take_warm() if profile_from is None else None
+            pair = await self._warm_or_wait() if profile_from is None else None
             if pair is None:
                 pair = await self._launch(self.launch_options(profile_from))
             process, cdp = pair
@@ -171,6 +176,24 @@ class BrowserManager:
             self._launching -= 1
         self.fill_pool()
         return browser
+
+    async def _warm_or_wait(self) -> tuple[ChromiumProcess, CdpClient] | None:
+        """A warm browser; if one is still launching, wait for it rather than start a
+        second launch that would compete with it for the same cores."""
+        pair = self._take_warm()
+        self._waiters += 1
+        try:
+            # Wait only for a launch no other create is already waiting for.
+            while pair is None and self._warming >= self._waiters:
+                self._warm_ready.clear()
+                try:
+                    await asyncio.wait_for(self._warm_ready.wait(), _WARM_WAIT)
+                except TimeoutError:
+                    return None
+                pair = self._take_warm()
+        finally:
+            self._waiters -= 1
+        return pair
 
     def _take_warm(self) -> tuple[ChromiumProcess, CdpClient] | None:
         while self._warm:
@@ -200,11 +223,13 @@ class BrowserManager:
             return
         finally:
             self._warming -= 1
+            self._warm_ready.set()
         if self._closed:
             await pair[1].close()
             self._kill(pair[0])
             return
         self._warm.append(pair)
+        self._warm_ready.set()
 
     def get(self, session_id: str) -> SessionBrowser | None:
         return self.sessions.get(session_id)
@@ -226,8 +251,13 @@ class BrowserManager:
         """Kill what is left of an ended browser and remove its folders."""
         self._kill(browser.process)
 
+    def stop_warming(self) -> None:
+        """Launch no more warm browsers (the emulator is stopping)."""
+        self.warm_size = 0
+
     async def aclose(self) -> None:
         """Stop warming and close the warm browsers' connections (on the loop), then ``close()``."""
+        self.stop_warming()
         self._closed = True
         for task in list(self._tasks):
             task.cancel()

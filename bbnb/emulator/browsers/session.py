@@ -102,6 +102,9 @@ class SessionBrowser:
             "Target.setAutoAttach",
             {"autoAttach": True, "waitForDebuggerOnStart": True, "flatten": True},
         )
+        # The open tab was attached before that answer came; finish setting it up so the
+        # first client sees the viewport and user agent from its first command.
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
