@@ -544,6 +544,24 @@ class Journal:
                 ),
             )
 
+    def record_cached(
+        self, batch_id: str, answers: Sequence[tuple[int, str, str, dict[str, Any]]]
+    ) -> None:
+        """Mark inputs answered from the result cache ``done``, in one transaction.
+
+        ``answers`` are ``(index, run id, status, run JSON)``.
+        """
+        now = time.time()
+        with self._write() as cur:
+            cur.executemany(
+                """UPDATE runs SET state='done', remote_id=?, status=?, run=?, updated_at=?,
+                       ended_at=? WHERE batch_id=? AND idx=?""",
+                [
+                    (remote_id, status, json.dumps(run, default=str), now, now, batch_id, idx)
+                    for idx, remote_id, status, run in answers
+                ],
+            )
+
     def record_error(self, batch_id: str, idx: int, *, state: RunState, error: str) -> None:
         """A create that was refused (``rejected``) or cannot be re-sent (``abandoned``)."""
         with self._write() as cur:
