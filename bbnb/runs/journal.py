@@ -25,6 +25,9 @@ Each write is its own transaction; the database is in WAL mode with a busy timeo
 so several processes (two kernels, a kernel and ``bbnb``'s CLI) may share the file,
 and a process killed at any instant leaves a consistent journal behind.
 
+The ``cache`` table holds the latest COMPLETED answer per request and server for
+``bbnb.runs.cache`` (keys are hashes; secrets are salted-hashed into them, never stored).
+
 Each batch records the server it ran on: its base URL and a hash of the API key
 (``key_hash``; never the key), so that ``attach`` asks only that server about its runs.
 
