@@ -313,6 +313,7 @@ WORDS = [
     "detach",
     "--raw",
     "--dry-run",
+    "--refresh",
     "'{\"a\": 1}'",
     "'{bad json'",
     '"unterminated',
@@ -360,6 +361,7 @@ _RUN_OPTIONS = [
     "--progress",
     "--raw",
     "--dry-run",
+    "--refresh",
 ]
 APPLIES: dict[str, list[str]] = {
     "agent": [
