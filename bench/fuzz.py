@@ -349,6 +349,7 @@ OPTIONS: dict[str, list[str] | None] = {
     "--on-interrupt": ["stop", "detach", "bad"],
     "--raw": None,
     "--dry-run": None,
+    "--refresh": None,
 }
 
 
