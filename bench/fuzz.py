@@ -313,6 +313,7 @@ WORDS = [
     "detach",
     "--raw",
     "--dry-run",
+    "--refresh",
     "'{\"a\": 1}'",
     "'{bad json'",
     '"unterminated',
@@ -348,6 +349,7 @@ OPTIONS: dict[str, list[str] | None] = {
     "--on-interrupt": ["stop", "detach", "bad"],
     "--raw": None,
     "--dry-run": None,
+    "--refresh": None,
 }
 
 
@@ -360,6 +362,7 @@ _RUN_OPTIONS = [
     "--progress",
     "--raw",
     "--dry-run",
+    "--refresh",
 ]
 APPLIES: dict[str, list[str]] = {
     "agent": [

@@ -335,7 +335,7 @@ class BBMagic(Magics, Configurable):
         try:
             found = self._guard(
                 lambda: attach(
-                    target, client=self.client(), progress=progress, on_interrupt=on_interrupt
+                    target, client_factory=self.client, progress=progress, on_interrupt=on_interrupt
                 )
             )
         except LookupError as error:  # unknown id (KeyError), or RunUnavailableError

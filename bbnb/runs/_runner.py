@@ -243,6 +243,7 @@ class BatchRunner:
         """Key every input; with ``cache="use"`` give each a fresh cached answer if one exists."""
         if self.cache == "off":
             return
+        answers: list[tuple[int, str, str, dict[str, Any]]] = []
         salt = journal.cache_salt()
         self._cache_now = self._server_time.local_wall()
         since = self._cache_now - self.cache_ttl
@@ -260,10 +261,9 @@ class BatchRunner:
             if run is None:
                 continue
             job.run, job.state, job.cached_at = run, "done", hit.completed_at
-            journal.record_created(self.batch_id, job.index, remote_id=run.id, status=run.status)
-            journal.record_final(
-                self.batch_id, job.index, status=str(run.status), run=hit.run, cause=None
-            )
+            answers.append((job.index, run.id, str(run.status), hit.run))
+        if answers:
+            journal.record_cached(self.batch_id, answers)
 
     def _remember_answer(self, job: Job, run: Run, wire: dict[str, Any]) -> None:
         """Keep a COMPLETED answer in the cache under its request's key."""

@@ -79,6 +79,19 @@ def set_default_client_factory(factory: Callable[[], Any]) -> None:
     _client_factory = factory
 
 
+class _Lazy:
+    """A client not made yet: ``attach`` calls the factory only if it needs the network."""
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self.factory = factory
+
+
+def _resolve(client: Any) -> Any:
+    if isinstance(client, _Lazy):
+        return client.factory()
+    return client if client is not None else _default_client()
+
+
 def _default_client() -> Any:
     if _client_factory is None:
         raise RuntimeError("attach() needs a client; pass client=bbnb.Client(...)")
@@ -94,8 +107,15 @@ def attach(
     concurrency: int | None = None,
     progress: str | ProgressReporter = "auto",
     on_interrupt: str = "stop",
+    client_factory: Callable[[], Any] | None = None,
 ) -> Batch | AgentRun | Invocation:
-    """Re-attach to a batch (or one run) recorded in the journal; see the module docstring."""
+    """Re-attach to a batch (or one run) recorded in the journal; see the module docstring.
+
+    ``client_factory`` makes the client only when the journal alone cannot answer
+    (``client=`` wins; without either, ``bbnb.Client()``).
+    """
+    if client is None and client_factory is not None:
+        client = _Lazy(client_factory)
     opened = _open(journal)
     record = opened.batch(batch_or_run_id)
     if record is None:
@@ -105,7 +125,7 @@ def attach(
         finished = _finished(row)
         if finished is not None:
             return finished
-        client = client if client is not None else _default_client()
+        client = _resolve(client)
         _check_server(client, opened.batch(row.batch_id), row.remote_id or batch_or_run_id)
         from bbnb.wire._sync import run_sync
 
@@ -113,7 +133,7 @@ def attach(
     settled = _settled_batch(opened, record)
     if settled is not None:
         return settled
-    client = client if client is not None else _default_client()
+    client = _resolve(client)
     _check_server(client, record, batch_or_run_id)
     runner = _build(
         client,

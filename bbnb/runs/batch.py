@@ -133,7 +133,7 @@ class Batch:
 
     def mark_cached(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Add ``_cached`` and ``_cached_at`` (by ``_id``) when the batch used the cache."""
-        if self.cache == "off" or "_id" not in frame.columns:
+        if self.cache == "off" or "_id" not in frame.columns or "_cached" in frame.columns:
             return frame
         import pandas as pd
 

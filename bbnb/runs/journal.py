@@ -25,6 +25,9 @@ Each write is its own transaction; the database is in WAL mode with a busy timeo
 so several processes (two kernels, a kernel and ``bbnb``'s CLI) may share the file,
 and a process killed at any instant leaves a consistent journal behind.
 
+The ``cache`` table holds the latest COMPLETED answer per request and server for
+``bbnb.runs.cache`` (keys are hashes; secrets are salted-hashed into them, never stored).
+
 Each batch records the server it ran on: its base URL and a hash of the API key
 (``key_hash``; never the key), so that ``attach`` asks only that server about its runs.
 
@@ -542,6 +545,24 @@ class Journal:
                     batch_id,
                     idx,
                 ),
+            )
+
+    def record_cached(
+        self, batch_id: str, answers: Sequence[tuple[int, str, str, dict[str, Any]]]
+    ) -> None:
+        """Mark inputs answered from the result cache ``done``, in one transaction.
+
+        ``answers`` are ``(index, run id, status, run JSON)``.
+        """
+        now = time.time()
+        with self._write() as cur:
+            cur.executemany(
+                """UPDATE runs SET state='done', remote_id=?, status=?, run=?, updated_at=?,
+                       ended_at=? WHERE batch_id=? AND idx=?""",
+                [
+                    (remote_id, status, json.dumps(run, default=str), now, now, batch_id, idx)
+                    for idx, remote_id, status, run in answers
+                ],
             )
 
     def record_error(self, batch_id: str, idx: int, *, state: RunState, error: str) -> None:

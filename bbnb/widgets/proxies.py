@@ -113,7 +113,7 @@ class ProxyRow:
 
     def set_value(self, rule: BaseModel) -> None:
         """Fill the row from a proxy model."""
-        data = rule.model_dump(exclude_none=True)
+        data = rule.model_dump(exclude_none=True, by_alias=False)
         self.type.value = data["type"]
         for key, control in self.texts.items():
             node: Any = data

@@ -98,6 +98,7 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec(("keep_alive",), "Keep alive", "check", _SESSION, advanced=True, default=False),
     _Spec(("project_id",), "Project id", "text", _SESSION, advanced=True, placeholder="from key"),
     _Spec(("extension_id",), "Extension id", "text", _BROWSER, advanced=True),
+    _Spec(_bs("extension_id"), "Browser extension id", "text", _BROWSER, advanced=True),
     _Spec(
         ("proxy_settings", "ca_certificates"),
         "Proxy CA certs",

@@ -61,6 +61,23 @@ def test_finished_runs_come_back_after_a_restart(
     assert new.stats.runs_created == 0 and new.store.runs.order == []
 
 
+def test_finished_runs_need_no_client(
+    shell: InteractiveShell, run: CellRunner, bb: Emulator, magic: BBMagic
+) -> None:
+    """Attaching to finished work makes no client at all (no emulator would start)."""
+    shell.user_ns["xs"] = ["a"]
+    frame = run("%bb_run agent 'Title of {{row}}.example' --foreach xs").value
+    magic.close()
+
+    def no_client(_magic: BBMagic) -> Client:
+        raise AssertionError("a client was made for a run the journal holds finished")
+
+    magic.client_factory = no_client
+    cell = run(f"%bb_run attach {frame.loc[0, '_id']}")
+    assert cell.error is None, cell.err
+    assert cell.value.loc[0, "_id"] == frame.loc[0, "_id"]
+
+
 @pytest.mark.parametrize("emulator_config", [LONG_RUNS], indirect=True, ids=["long-runs"])
 def test_unfinished_run_on_a_gone_server_is_one_line(
     shell: InteractiveShell, run: CellRunner, bb: Emulator, restarted: Callable[[], Emulator]

@@ -163,3 +163,14 @@ def test_function_cells_are_cached_too(
     frame = ok(run(cell)).value
     assert bb.stats.invocations_created == 3
     assert frame["_cached"].tolist() == [True] * 3
+
+
+def test_a_single_run_cell_is_cached(run: CellRunner, bb: Emulator) -> None:
+    """The line form (one run) is answered from the cache too, and says so."""
+    line = "%bb_run agent 'Title of https://example.com'"
+    first = ok(run(line)).value
+    again = ok(run(line))
+    assert bb.stats.runs_created == 1
+    assert again.value["_cached"].tolist() == [True]
+    assert again.value.loc[0, "_id"] == first.loc[0, "_id"]
+    assert "1 of 1 from cache" in again.err

@@ -10,7 +10,7 @@ import pytest
 from bbnb import ManualClock
 from bbnb.client._client import Client
 from bbnb.emulator import Emulator, EmulatorConfig
-from bbnb.runs import Journal, cache_info, clear_cache, run_many
+from bbnb.runs import Journal, cache_info, clear_cache, invoke_many, run_many
 
 UNLIMITED = {"max_concurrent_sessions": None, "sessions_per_minute": None}
 SCHEMA = {"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"]}
@@ -173,3 +173,22 @@ def test_bad_cache_arguments_say_what_to_use(
     """A bad cache mode or TTL is a ValueError naming the accepted values."""
     with pytest.raises(ValueError, match=needle):
         many(**kwargs)
+
+
+@pytest.mark.parametrize("emulator_config", [UNLIMITED], indirect=True, ids=["unlimited"])
+def test_invoke_many_uses_the_cache(client: Client, emulator: Emulator, journal_path: Path) -> None:
+    """Function invocations with the same params (and settings) are answered from the cache."""
+    params = [{"url": f"https://s{i}.example"} for i in range(4)]
+
+    def invoke(**kwargs: Any) -> Any:
+        return invoke_many(
+            client, "echo", params, progress="none", journal=str(journal_path), **kwargs
+        )
+
+    first = invoke(cache=True)
+    second = invoke(cache=True)
+    assert emulator.stats.invocations_created == 4
+    assert [i.cached for i in second.items] == [True] * 4
+    assert [i.run.results for i in second.items] == [i.run.results for i in first.items]  # type: ignore[union-attr]
+    invoke(cache=True, session_create_params={"timeout": 120})
+    assert emulator.stats.invocations_created == 8

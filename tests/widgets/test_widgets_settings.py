@@ -217,6 +217,8 @@ def test_seed_session_settings_fill_the_form(
     body = form.value.to_wire()
     assert body["timeout"] == 10830 and body["browserSettings"]["headful"] is True
     assert form.field("browser_settings", "headful").value == "on"
+    assert body["browserSettings"]["extensionId"] == "<string>"
+    assert body["proxies"] == seed["proxies"]  # domainPattern and geolocation kept
 
 
 def test_custom_proxies_need_a_rule() -> None:
