@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from bbnb.cli import DEMO_SCHEMA, accuracy, demo_inputs, expected_answers, main
+from bbnb.emulator import EmulatorConfig, serve_in_thread
 from bbnb.emulator.web import ground_truth
 
 ACCURACY = re.compile(r"Accuracy against the local web's ground truth: (\d+)/(\d+) fields right")
@@ -75,3 +76,19 @@ def test_demo_with_a_real_browser(capsys: pytest.CaptureFixture[str]) -> None:
     found = ACCURACY.search(out)
     assert found, out
     assert found.group(1) == found.group(2) == "10"
+
+
+def test_demo_with_a_key_uses_public_pages(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With a key the demo names public pages (the cloud cannot reach the local web)."""
+    config = EmulatorConfig(api_key="bb_live_demo_test", speed=200, sessions_per_minute=None)
+    with serve_in_thread(config) as server:
+        monkeypatch.setenv("BROWSERBASE_API_KEY", config.api_key)
+        monkeypatch.setenv("BROWSERBASE_BASE_URL", server.base_url)
+        assert main(["demo", "-n", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "on public pages of books.toscrape.com" in out
+    assert "Check any value on its page: https://books.toscrape.com/" in out
+    assert "Accuracy against" not in out
+    assert "travel_2" in out
