@@ -181,13 +181,19 @@ def _demo(args: argparse.Namespace) -> int:
             f"reads {len(inputs)} product pages of the local web (shop.bbnb.test, seed "
             f"{args.seed}); {how}."
         )
+    concurrency = args.concurrency
+    if server is not None and server.emulator.live.real:
+        # Half the emulator's browser slots: a run's browser is released a moment after the
+        # run ends, and a run that finds no free slot fails (BROWSER_UNAVAILABLE).
+        slots = server.emulator.live.browsers.max_browsers
+        concurrency = max(1, min(concurrency, slots // 2))
     started = time.monotonic()
     try:
         batch = client.agents.run_many(
             inputs,
             template=template,
             result_schema=DEMO_SCHEMA,
-            concurrency=args.concurrency,
+            concurrency=concurrency,
             progress="text",
         )
         frame = batch.to_frame()
