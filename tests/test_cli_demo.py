@@ -92,3 +92,14 @@ def test_demo_with_a_key_uses_public_pages(
     assert "Check any value on its page: https://books.toscrape.com/" in out
     assert "Accuracy against" not in out
     assert "travel_2" in out
+
+
+def test_demo_says_when_no_chromium_is_found(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a machine with no Chromium, the default (auto) demo reads pages over HTTP and says so."""
+    monkeypatch.setattr("bbnb.emulator.browsers.manager.find_browser", lambda: None)
+    assert main(["demo", "-n", "2", "--browsers", "auto"]) == 0
+    out = capsys.readouterr().out
+    assert "no Chromium found: the agent reads each page over HTTP" in out
+    assert "10/10 fields right" in out
