@@ -2,10 +2,13 @@
 field by field against the local web's ground truth.
 
     python bench/agent_accuracy.py [--runs 200] [--seed 7] [--concurrency 8]
+    python bench/agent_accuracy.py --browsers real --runs 100 --concurrency 4
 
-Each run goes through the emulator's HTTP API in-process (``POST /v1/agents/runs``,
-then the run and its messages), on real time, with the agent's HTTP pages (no
-browser yet).  Tasks and schemas vary: product and article pages (schema.org JSON-LD
+Each run goes through the emulator's HTTP API (``POST /v1/agents/runs``, then the run
+and its messages), on real time.  ``--browsers simulated`` (the default) calls the API
+in-process and the agent reads pages over HTTP (no browser, no JavaScript);
+``--browsers real`` serves the emulator on 127.0.0.1 with a real headless Chromium
+behind every run's session, which loads the local web's pages.  Tasks and schemas vary: product and article pages (schema.org JSON-LD
 or microdata), "list all" over paginated categories and the news front page (item
 pages opened for missing fields), the price table, and store pages of labels and
 values; property names are drawn from synonyms (``title``/``name``/``productName``,
@@ -30,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from bbnb.emulator import Emulator, EmulatorConfig
+from bbnb.emulator import Emulator, EmulatorConfig, serve_in_thread
 from bbnb.emulator.web import ground_truth
 
 TARGETS = {"structured": 0.98, "lists": 0.98, "table": 0.90, "label/value": 0.90}
@@ -235,15 +238,64 @@ async def run_cases(
     return results, elapsed
 
 
+TERMINAL = {"COMPLETED", "FAILED", "STOPPED", "TIMED_OUT"}
+
+
+async def run_cases_real(
+    cases: list[Case], seed: int, concurrency: int
+) -> tuple[list[dict[str, Any]], float]:
+    """The cases on an emulator served on 127.0.0.1 with a real Chromium per session."""
+    config = EmulatorConfig(
+        seed=seed, max_concurrent_sessions=None, sessions_per_minute=None, browsers="real"
+    )
+    server = serve_in_thread(config)
+    headers = {"X-BB-API-Key": config.api_key}
+    slots = asyncio.Semaphore(concurrency)
+    try:
+        async with httpx.AsyncClient(base_url=server.base_url, headers=headers, timeout=120) as api:
+
+            async def one(case: Case) -> dict[str, Any]:
+                async with slots:
+                    created = await api.post(
+                        "/v1/agents/runs", json={"task": case.task, "resultSchema": case.schema}
+                    )
+                    run_id = created.json()["runId"]
+                    while True:
+                        run: dict[str, Any] = (await api.get(f"/v1/agents/runs/{run_id}")).json()
+                        if run["status"] in TERMINAL:
+                            break
+                        await asyncio.sleep(0.1)
+                    messages = await api.get(
+                        f"/v1/agents/runs/{run_id}/messages", params={"all": "true"}
+                    )
+                    run["_messages"] = messages.json()["data"]
+                    return run
+
+            started = time.perf_counter()
+            results = list(await asyncio.gather(*(one(c) for c in cases)))
+            elapsed = time.perf_counter() - started
+    finally:
+        server.stop()
+    return results, elapsed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--show-misses", type=int, default=5, help="print this many wrong fields")
+    parser.add_argument(
+        "--browsers",
+        choices=("simulated", "real"),
+        default="simulated",
+        help="simulated: pages read over HTTP, in-process API (default); real: a headless "
+        "Chromium per session on an emulator served on 127.0.0.1",
+    )
     args = parser.parse_args()
     cases = make_cases(args.seed, args.runs)
-    results, elapsed = asyncio.run(run_cases(cases, args.seed, args.concurrency))
+    runner = run_cases_real if args.browsers == "real" else run_cases
+    results, elapsed = asyncio.run(runner(cases, args.seed, args.concurrency))
 
     fields: Counter[str] = Counter()
     correct: Counter[str] = Counter()
@@ -276,9 +328,14 @@ def main() -> int:
         fields[case.kind] += t
         correct[case.kind] += c
 
+    how = (
+        "pages loaded by a real headless Chromium per session"
+        if args.browsers == "real"
+        else "HTTP pages: no browser, no JavaScript"
+    )
     print(
         f"Agent accuracy on the local web (seed {args.seed}, {len(results)} runs, rule-based "
-        "agent over HTTP pages: no browser, no JavaScript)"
+        f"agent over {how})"
     )
     print(f"  {'pages':<13} {'runs':>5} {'fields':>7} {'correct':>8} {'accuracy':>9}  target")
     ok = True
@@ -298,7 +355,8 @@ def main() -> int:
     )
     print(
         f"Runs per minute: {len(results) / elapsed * 60:.0f} ({len(results)} runs, {pages} pages "
-        f"opened, in {elapsed:.1f} s, {args.concurrency} at a time, in-process API)"
+        f"opened, in {elapsed:.1f} s, {args.concurrency} at a time, "
+        f"{'API on 127.0.0.1' if args.browsers == 'real' else 'in-process API'})"
     )
     split = ", ".join(f"{n} {what}" for what, n in sorted(answers.items()))
     print(f"Answers: {split}" + (f"; causes: {dict(causes)}" if causes else ""))
@@ -308,6 +366,7 @@ def main() -> int:
         for line in lines:
             print(f"  miss [{kind}] {line}")
     figures = {
+        "browsers": args.browsers,
         "accuracy": {k: round(correct[k] / fields[k], 4) for k in TARGETS if fields[k]},
         "runs": len(results),
         "runs_per_minute": round(len(results) / elapsed * 60),

@@ -36,7 +36,7 @@ def _first_error(exc: ValidationError) -> str:
     item = exc.errors()[0]
     where = ".".join(str(p) for p in item["loc"]) or "task"
     if where == "task" and item["type"] in ("string_too_short", "missing"):
-        return "task: type what the agent should do, e.g. 'Find the title of example.com'"
+        return "task: type what the agent should do, e.g. 'Report the page title of http://shop.bbnb.test/'"
     return f"{where}: {item['msg'].removeprefix('Value error, ')}"
 
 
@@ -74,7 +74,7 @@ class AgentTask(UsesClient, w.VBox):  # type: ignore[misc]
         self._touched = bool(task)  # no error under an empty task until Run or an edit
         self.task = w.Textarea(
             value=task,
-            placeholder="What should the agent do? e.g. Find the three cheapest laptops on example.com",
+            placeholder="What should the agent do? e.g. List all products in the Kitchen category on shop.bbnb.test",
             rows=3,
             layout=w.Layout(width="640px"),
         )

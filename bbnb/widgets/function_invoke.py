@@ -47,7 +47,7 @@ class FunctionInvoke(UsesClient, w.VBox):  # type: ignore[misc]
         self.badge = SimulatedBadge(client)
         self.params = w.Textarea(
             value=json.dumps(params or {}, indent=2),
-            placeholder='{"url": "https://example.com"}',
+            placeholder='{"url": "http://shop.bbnb.test/"}',
             rows=6,
             layout=w.Layout(width="640px"),
         )

@@ -92,7 +92,7 @@ _SPECS: tuple[_Spec, ...] = (
         "list",
         _BROWSER,
         advanced=True,
-        placeholder="example.com, *.example.org",
+        placeholder="shop.bbnb.test, *.bbnb.test",
     ),
     _Spec(("user_metadata",), "User metadata", "json", _BROWSER, advanced=True, placeholder="{}"),
     _Spec(("keep_alive",), "Keep alive", "check", _SESSION, advanced=True, default=False),

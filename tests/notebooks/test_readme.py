@@ -34,7 +34,7 @@ def test_the_readme_has_the_snippets_this_test_runs() -> None:
     snippets = readme_snippets()
     assert len(snippets) >= 8
     assert snippets[0].strip() == "%load_ext bbnb"
-    assert any(s.startswith("%%bb_run agent --schema-var Product") for s in snippets)
+    assert any(s.startswith("%%bb_run agent --schema-var Category") for s in snippets)
     assert any("getpass" in s for s in snippets)
 
 
@@ -82,7 +82,7 @@ def test_every_readme_snippet_runs_in_a_fresh_kernel(kernel: BlockingKernelClien
     errors = [o for o in outputs if o["type"] == "error"]
     assert errors == []
     check = kernel.execute_interactive(
-        "print(laptops.shape[0] > 0, len(prices) > 0, type(frame).__name__)",
+        "print(kitchen.shape[0] > 0, len(catalogue) > 0, type(frame).__name__)",
         output_hook=collect,
         timeout=60,
     )
