@@ -73,9 +73,10 @@ SIMULATED_NOTICE = (
 def simulated_parts(local_browser: bool = False) -> str:
     """What a simulated run does not do for real, in one line (for notices and badges)."""
     browser = (
-        "sessions use a local browser"
+        "each session is a real headless Chromium on this machine, browsing the emulator's "
+        "local web (*.bbnb.test) and 127.0.0.1"
         if local_browser
-        else "no browser runs (sessions are simulated)"
+        else "no browser runs (sessions are simulated; install Chromium for real ones)"
     )
     return f"no cloud (Browserbase is not contacted); {browser}; the agent is rule-based, not an AI model"
 

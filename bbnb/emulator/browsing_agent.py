@@ -343,18 +343,19 @@ async def browse(
     """Work ``task`` (variables already substituted) on the pages it names; ``progress``
     sees the steps so far after each one ends."""
     urls = [u for u in task_urls(task) if opener.can_open(u)][:MAX_START_URLS]
-    async with opener.open() as page:
-        run = _Run(page, now, should_stop, nav_timeout, max_pages, progress)
-        try:
+    run: _Run | None = None
+    try:
+        async with opener.open() as page:
+            run = _Run(page, now, should_stop, nav_timeout, max_pages, progress)
             return await _work(run, task, schema, urls, opener.name)
-        except PageError as exc:
-            return AgentOutcome(
-                "FAILED",
-                cause=(exc.code, exc.message),
-                steps=run.steps,
-                opened=run.opened,
-                final_text=f"I could not finish the task: {exc.message}.",
-            )
+    except PageError as exc:  # a page, or the browser itself (BROWSER_UNAVAILABLE)
+        return AgentOutcome(
+            "FAILED",
+            cause=(exc.code, exc.message),
+            steps=run.steps if run is not None else [],
+            opened=run.opened if run is not None else [],
+            final_text=f"I could not finish the task: {exc.message}.",
+        )
 
 
 async def _work(

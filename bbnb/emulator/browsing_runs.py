@@ -134,6 +134,9 @@ async def _work(
                 "taskDuration": round(run.run_s, 1),
             }
     emu.store.save(run)
+    if emu.live.browsers.get(run.session_id) is not None:
+        # The run is over: its browser goes (and stops counting against --max-browsers).
+        await emu.live.finish(run.session_id, "COMPLETED")
 
 
 def _show(run: RunRecord, outcome: AgentOutcome) -> None:

@@ -86,6 +86,11 @@ class RunningEmulator:
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     @property
+    def local_browser(self) -> bool:
+        """True when sessions get a real local Chromium (bbnb's notice and badges say so)."""
+        return bool(self.emulator.live.real)
+
+    @property
     def running(self) -> bool:
         return self._thread.is_alive()
 

@@ -72,8 +72,11 @@ def client(emulator: RunningEmulator) -> Iterator[bbnb.Client]:
         yield c
 
 
-def test_agent_reads_what_javascript_built(client: bbnb.Client, site: str) -> None:
-    """The agent's answer comes from the live DOM, and its messages name the URL it opened."""
+def test_agent_reads_what_javascript_built(
+    client: bbnb.Client, emulator: RunningEmulator, site: str
+) -> None:
+    """The agent's answer comes from the live DOM, its messages name the URL it opened, and
+    its browser is gone once the run is over."""
     schema = {
         "type": "object",
         "properties": {
@@ -96,6 +99,8 @@ def test_agent_reads_what_javascript_built(client: bbnb.Client, site: str) -> No
     assert [(i["name"], i["price"]) for i in output["items"]] == [("Kettle", 12.5), ("Teapot", 30)]
     texts = " ".join(str(m.message) for m in client.agents.runs.messages(run.id))
     assert f"{site}/js" in texts
+    assert emulator.emulator.live.closed_flag(str(run.session_id)).wait(10)
+    assert emulator.emulator.live.browsers.get(str(run.session_id)) is None
 
 
 def test_agent_fails_cleanly_on_an_unreachable_page(client: bbnb.Client) -> None:
