@@ -410,7 +410,9 @@ def test_stop_kills_every_browser_and_removes_profiles() -> None:
     root = server.emulator.live.browsers.root
     assert root is not None
     browsers = [p for p in psutil.Process().children(recursive=True) if _under(p, root)]
-    assert len([p for p in browsers if _is_main(p)]) >= 2  # two sessions (+ the warm one, if refilled yet)
+    assert (
+        len([p for p in browsers if _is_main(p)]) >= 2
+    )  # two sessions (+ the warm one, if refilled yet)
     server.stop()
     _gone, alive = psutil.wait_procs(browsers, timeout=10)
     assert alive == []
