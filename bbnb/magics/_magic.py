@@ -437,8 +437,9 @@ class BBMagic(Magics, Configurable):
         started = time.monotonic()
         concurrency = self._concurrency(args, plan)
         on_interrupt = self._on_interrupt(args) if not args.no_wait else "detach"
+        self._live_check(args, plan)
         runner = self._runner(args, plan, concurrency, on_interrupt)
-        live = self._live(args, plan, runner)  # shown under the progress line
+        live = self._live(args, runner)  # shown under the progress line
         try:
             if args.no_wait:
                 batch = self._guard(lambda: drive(runner, _submit_only(runner)))
@@ -452,10 +453,9 @@ class BBMagic(Magics, Configurable):
                 live.stop()
         return self._finish(args, batch, plan.schema, plan, started, batch=plan.batch)
 
-    def _live(self, args: argparse.Namespace, plan: Plan, runner: Any) -> Any:
-        """``--live``: display the run's live view (made by ``live_view_factory``)."""
+    def _live_check(self, args: argparse.Namespace, plan: Plan) -> None:
         if not args.live:
-            return None
+            return
         if len(plan.requests) != 1 or args.no_wait:
             raise usage_error(
                 "--live shows the browser of a single run that the magic waits for; drop "
@@ -463,6 +463,11 @@ class BBMagic(Magics, Configurable):
             )
         if self.live_view_factory is None:
             raise usage_error("--live needs the widgets: load the magic with %load_ext bbnb")
+
+    def _live(self, args: argparse.Namespace, runner: Any) -> Any:
+        """``--live``: display the run's live view (made by ``live_view_factory``)."""
+        if not args.live or self.live_view_factory is None:
+            return None
         job = runner.jobs[0]
         view = self.live_view_factory(self.client(), lambda: job.run)
         from IPython.display import display
