@@ -36,10 +36,11 @@ GIF = bytes.fromhex(
 
 class _Pages(BaseHTTPRequestHandler):
     release = threading.Event()  # set when the server shuts down: no slow image holds it
+    load_seconds = LOAD_SECONDS
 
     def do_GET(self) -> None:
         if self.path.startswith("/slow"):
-            self.release.wait(LOAD_SECONDS)  # the page's load event waits for this image
+            self.release.wait(self.load_seconds)  # the page's load event waits for this image
             body, kind = GIF, "image/gif"
         else:
             body, kind = TICKER_PAGE, "text/html; charset=utf-8"
@@ -54,9 +55,9 @@ class _Pages(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def ticker_site() -> Iterator[str]:
+def ticker_site(load_seconds: float = LOAD_SECONDS) -> Iterator[str]:
     """Serve the ticker pages; yields the base URL (``http://127.0.0.1:PORT``)."""
-    handler = type("Pages", (_Pages,), {"release": threading.Event()})
+    handler = type("Pages", (_Pages,), {"release": threading.Event(), "load_seconds": load_seconds})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -130,8 +130,12 @@ class LiveView(w.VBox):  # type: ignore[misc]
         self.poll_interval = poll_interval
         self.box = ErrorBox()
         self.status = w.HTML(value="")
+        # A border: a page's white edge must not blend into the notebook's background.
         self.image = w.Image(
-            format="jpeg", layout=w.Layout(max_width="240px" if thumbnail else "960px")
+            format="jpeg",
+            layout=w.Layout(
+                max_width="240px" if thumbnail else "960px", border="1px solid #d1d5db"
+            ),
         )
         self.iframe = w.HTML(value="")
         self.tabs = w.Dropdown(options=[], description="Tab", layout=w.Layout(display="none"))

@@ -154,7 +154,9 @@ class Replay(w.VBox):  # type: ignore[misc]
             else None
         )
         self.box = ErrorBox()
-        self.image = w.Image(format="jpeg", layout=w.Layout(max_width="720px"))
+        self.image = w.Image(
+            format="jpeg", layout=w.Layout(max_width="720px", border="1px solid #d1d5db")
+        )
         self.slider = w.IntSlider(value=0, min=0, max=0, description="frame", readout=False)
         self.play = w.Play(value=0, min=0, max=0, interval=200, description="Play")
         w.link((self.play, "value"), (self.slider, "value"))
