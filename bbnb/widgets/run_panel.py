@@ -7,8 +7,9 @@ so updates reach the browser safely.  Every error, in a click handler or in the
 thread, is caught and shown as one line in the panel.
 
 With ``live=True`` (the default) a collapsible *Live browser* section shows the run's
-session (``LiveView``) as soon as the run has one, and the session's ``Replay`` once
-the run is done; both end with the panel (``close()``).  ``wait(timeout)`` lets code
+session (``LiveView``) from its first picture on, and the session's ``Replay`` once
+the run is done (hidden when nothing was recorded, as for simulated sessions); both
+end with the panel (``close()``).  ``wait(timeout)`` lets code
 and tests block on an ``Event`` until the panel has settled.
 """
 
@@ -318,7 +319,14 @@ class RunPanel(w.VBox):  # type: ignore[misc]
         self.watch.children = [view]
         self.watch.set_title(0, "Live browser")
         self.watch.selected_index = 0
-        self.watch.layout.display = ""
+        if view.mode == "iframe":  # Browserbase's own live view
+            self.watch.layout.display = ""
+        else:  # shown from the first picture on (a simulated session never sends one)
+            view.image.observe(self._first_picture, names="value")
+
+    def _first_picture(self, change: dict[str, Any]) -> None:
+        if change["new"] and self.live_view is not None:
+            self.watch.layout.display = ""
 
     def _stop_live(self) -> None:
         view, self.live_view = self.live_view, None
@@ -349,7 +357,8 @@ class RunPanel(w.VBox):  # type: ignore[misc]
         self.watch.children = [replay]
         self.watch.set_title(0, f"Replay ({len(replay.frames)} frames)")
         self.watch.selected_index = 0
-        self.watch.layout.display = ""
+        # Nothing recorded (a simulated session, recordSession off): no empty section.
+        self.watch.layout.display = "" if replay.frames or replay.box.errors else "none"
 
     # -- the waiting thread ----------------------------------------------------------
 
