@@ -64,7 +64,25 @@ def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext bbnb``: register the ``%bb_run`` magic (imported only now)."""
     from bbnb.magics import load_ipython_extension as load
 
-    load(ipython)
+    load(ipython, live_view=_live_view)
+
+
+def _live_view(client: Any, find_run: Any) -> Any:
+    """``%bb_run ... --live``: a ``LiveFollow`` widget (ipywidgets is imported only now)."""
+    from bbnb.widgets.live_follow import LiveFollow
+
+    return LiveFollow(client, find_run)
+
+
+def replay(row: Any, *, client: Any = None, **options: Any) -> Any:
+    """The recording of one row of a ``to_frame`` DataFrame: ``bbnb.replay(df.iloc[i])``.
+
+    Returns a ``bbnb.widgets.Replay`` (ipywidgets is imported only now); also takes a
+    run, an invocation or a session id.  ``options``: ``max_frames``, ``max_width``.
+    """
+    from bbnb.widgets.replay import replay as open_replay
+
+    return open_replay(row, client=client, **options)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
@@ -125,6 +143,7 @@ __all__ = [
     "last_batch",
     "load_ipython_extension",
     "messages_frame",
+    "replay",
     "to_frame",
     "unload_ipython_extension",
 ]

@@ -168,6 +168,9 @@ class BBMagic(Magics, Configurable):
     def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
         # Set before traitlets loads config (which may fire the observers below).
         self.client_factory: ClientFactory | None = None
+        #: ``(client, find_run) -> widget with stop()``: the ``--live`` view (set by
+        #: ``%load_ext bbnb``, which may import the widgets; this layer may not).
+        self.live_view_factory: Callable[[Any, Callable[[], Any]], Any] | None = None
         self._client: Any = None
         self._owns_client = False
         self._env_seen: tuple[str, str] = _api_env()
@@ -257,6 +260,7 @@ class BBMagic(Magics, Configurable):
     @argument("--raw", action="store_true", help="return run objects instead of a DataFrame")
     @argument("--dry-run", action="store_true", help="print the request bodies; send nothing")
     @argument("--refresh", action="store_true", help="run again although the answer is cached")
+    @argument("--live", action="store_true", help="show the run's browser live (a single run)")
     @line_cell_magic
     def bb_run(self, line: str, cell: str | None = None) -> Any:
         """Run Browserbase agents or functions and get a DataFrame back.
@@ -433,7 +437,9 @@ class BBMagic(Magics, Configurable):
         started = time.monotonic()
         concurrency = self._concurrency(args, plan)
         on_interrupt = self._on_interrupt(args) if not args.no_wait else "detach"
+        self._live_check(args, plan)
         runner = self._runner(args, plan, concurrency, on_interrupt)
+        live = self._live(args, runner)  # shown under the progress line
         try:
             if args.no_wait:
                 batch = self._guard(lambda: drive(runner, _submit_only(runner)))
@@ -442,7 +448,32 @@ class BBMagic(Magics, Configurable):
         except KeyboardInterrupt as interrupt:
             partial = getattr(interrupt, "batch", None) or runner.batch()
             self._interrupted(args, partial, plan.schema, plan, started, on_interrupt)
+        finally:
+            if live is not None:
+                live.stop()
         return self._finish(args, batch, plan.schema, plan, started, batch=plan.batch)
+
+    def _live_check(self, args: argparse.Namespace, plan: Plan) -> None:
+        if not args.live:
+            return
+        if len(plan.requests) != 1 or args.no_wait:
+            raise usage_error(
+                "--live shows the browser of a single run that the magic waits for; drop "
+                "--foreach/--no-wait, or watch a batch with bbnb.widgets.RunMonitor"
+            )
+        if self.live_view_factory is None:
+            raise usage_error("--live needs the widgets: load the magic with %load_ext bbnb")
+
+    def _live(self, args: argparse.Namespace, runner: Any) -> Any:
+        """``--live``: display the run's live view (made by ``live_view_factory``)."""
+        if not args.live or self.live_view_factory is None:
+            return None
+        job = runner.jobs[0]
+        view = self.live_view_factory(self.client(), lambda: job.run)
+        from IPython.display import display
+
+        display(view)  # type: ignore[no-untyped-call]
+        return view
 
     def _concurrency(self, args: argparse.Namespace, plan: Plan) -> int:
         wanted = args.concurrency or self.max_concurrency
@@ -818,13 +849,21 @@ def _shell_of(ipython: Any) -> InteractiveShell:
     return ipython  # type: ignore[no-any-return]
 
 
-def load_ipython_extension(ipython: Any) -> None:
-    """Register ``%bb_run`` and make ``%config BBMagic`` work (``%load_ext bbnb``)."""
+def load_ipython_extension(
+    ipython: Any, *, live_view: Callable[[Any, Callable[[], Any]], Any] | None = None
+) -> None:
+    """Register ``%bb_run`` and make ``%config BBMagic`` work (``%load_ext bbnb``).
+
+    ``live_view`` makes ``--live``'s view (``bbnb.load_ipython_extension`` passes it).
+    """
     shell = _shell_of(ipython)
     for existing in list(shell.configurables):
         if isinstance(existing, BBMagic):
+            if live_view is not None:
+                existing.live_view_factory = live_view
             return
     magic = BBMagic(shell=shell, parent=shell)
+    magic.live_view_factory = live_view
     shell.register_magics(magic)
     configurables: list[Any] = shell.configurables
     if magic not in configurables:  # IPython 9 adds it; older versions did not

@@ -5,7 +5,8 @@ result-schema builder, the variables editor, ``pauseWhen``, an optional agent id
 the agent's browser settings; a live preview shows the exact body with secrets
 masked.  **Run** submits it through the client (the embedded emulator when no API
 key is set) and the run panel follows it to the end; the result is shown as a table
-and kept as ``.result`` (the run) and ``.frame`` (the DataFrame).
+and kept as ``.result`` (the run) and ``.frame`` (the DataFrame).  While it runs a
+collapsible section shows the live browser (``.live_view``), then its ``.replay``.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class AgentTask(UsesClient, w.VBox):  # type: ignore[misc]
         client: Any = None,
         result_schema: dict[str, Any] | type[BaseModel] | None = None,
         poll_interval: float = 1.0,
+        live: bool = True,
     ) -> None:
         self._client = client
         self.box = ErrorBox()
@@ -99,7 +101,7 @@ class AgentTask(UsesClient, w.VBox):  # type: ignore[misc]
         self.magic_button = w.Button(description="Copy as magic", icon="clipboard")
         self.magic_button.add_class("bbnb-copy-magic")
         self.magic = MagicOutput()
-        self.panel = RunPanel(poll_interval=poll_interval)
+        self.panel = RunPanel(poll_interval=poll_interval, live=live)
         self.panel.on_done.append(self._on_done)
         self.result: Any = None
         self.frame: Any = None
@@ -222,6 +224,22 @@ class AgentTask(UsesClient, w.VBox):  # type: ignore[misc]
                 f"the run did not settle within {timeout:g} s; it is still {self.panel.item.status}"
             )
         return self.panel.item
+
+    @property
+    def live_view(self) -> Any:
+        """The running session's ``LiveView`` (None before it has a session, and once done)."""
+        return self.panel.live_view
+
+    @property
+    def replay(self) -> Any:
+        """The finished run's ``Replay`` (None until it is done)."""
+        return self.panel.replay
+
+    def close(self) -> None:
+        """Stop the panel's threads (watcher, live view), then close the form."""
+        if hasattr(self, "panel"):  # not when __init__ refused its arguments
+            self.panel.close()
+        super().close()
 
     @property
     def errors(self) -> list[BaseException]:

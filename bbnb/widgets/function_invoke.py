@@ -38,6 +38,7 @@ class FunctionInvoke(UsesClient, w.VBox):  # type: ignore[misc]
         *,
         client: Any = None,
         poll_interval: float = 1.0,
+        live: bool = True,
     ) -> None:
         if not isinstance(function_id, str) or not function_id.strip():
             raise ValueError("FunctionInvoke needs the function's id, e.g. FunctionInvoke('fn_…')")
@@ -63,7 +64,7 @@ class FunctionInvoke(UsesClient, w.VBox):  # type: ignore[misc]
         self.magic_button = w.Button(description="Copy as magic", icon="clipboard")
         self.magic_button.add_class("bbnb-copy-magic")
         self.magic = MagicOutput()
-        self.panel = RunPanel(poll_interval=poll_interval)
+        self.panel = RunPanel(poll_interval=poll_interval, live=live)
         self.panel.on_done.append(self._on_done)
         self.result: Any = None
         self.frame: Any = None
@@ -158,6 +159,22 @@ class FunctionInvoke(UsesClient, w.VBox):  # type: ignore[misc]
         if not self.panel.wait(timeout):
             raise TimeoutError(f"the invocation did not finish within {timeout:g} s")
         return self.panel.item
+
+    @property
+    def live_view(self) -> Any:
+        """The running session's ``LiveView`` (None before it has a session, and once done)."""
+        return self.panel.live_view
+
+    @property
+    def replay(self) -> Any:
+        """The finished run's ``Replay`` (None until it is done)."""
+        return self.panel.replay
+
+    def close(self) -> None:
+        """Stop the panel's threads (watcher, live view), then close the form."""
+        if hasattr(self, "panel"):  # not when __init__ refused its arguments
+            self.panel.close()
+        super().close()
 
     @property
     def errors(self) -> list[BaseException]:

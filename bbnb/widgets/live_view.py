@@ -32,6 +32,7 @@ __all__ = ["ClientFeed", "FrameSource", "LiveFrame", "LiveView"]
 
 _TERMINAL = frozenset({"COMPLETED", "ERROR", "TIMED_OUT"})
 _IFRAME_STYLE = "width:100%;height:540px;border:1px solid #ccc;border-radius:4px"
+_THUMB_STYLE = "width:320px;height:200px;border:1px solid #ccc;border-radius:4px"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +117,10 @@ class LiveView(w.VBox):  # type: ignore[misc]
         max_fps: float = 10.0,
         poll_interval: float = 2.0,
         watch: bool = True,
+        thumbnail: bool = False,
     ) -> None:
         self.session_id = session_of(source)
+        self.thumbnail = thumbnail
         self._client = client
         if max_fps <= 0 or poll_interval <= 0:
             raise ValueError(
@@ -127,7 +130,13 @@ class LiveView(w.VBox):  # type: ignore[misc]
         self.poll_interval = poll_interval
         self.box = ErrorBox()
         self.status = w.HTML(value="")
-        self.image = w.Image(format="jpeg", layout=w.Layout(max_width="960px"))
+        # A border: a page's white edge must not blend into the notebook's background.
+        self.image = w.Image(
+            format="jpeg",
+            layout=w.Layout(
+                max_width="240px" if thumbnail else "960px", border="1px solid #d1d5db"
+            ),
+        )
         self.iframe = w.HTML(value="")
         self.tabs = w.Dropdown(options=[], description="Tab", layout=w.Layout(display="none"))
         self.frames_shown = 0
@@ -149,9 +158,15 @@ class LiveView(w.VBox):  # type: ignore[misc]
         body = self.image if self.mode == "frames" else self.iframe
         super().__init__(children=[self.status, self.tabs, body, self.box.widget])
         self.add_class("bbnb-live-view")
+        if thumbnail:
+            self.add_class("bbnb-live-thumbnail")
         self.tabs.observe(lambda change: self._show_tab(change["new"]), names="value")
         if self.mode == "frames":
-            self._say(f"Live view of session {self.session_id} (through the kernel)")
+            self._say(
+                f"{self.session_id[:8]}…"
+                if thumbnail
+                else f"Live view of session {self.session_id} (through the kernel)"
+            )
             target = self._pull
         else:
             live = call_guarded(self.box, self.client.sessions.debug, self.session_id)
@@ -211,7 +226,7 @@ class LiveView(w.VBox):  # type: ignore[misc]
     def _set_iframe(self, url: str) -> None:
         self.iframe.value = (
             f'<iframe class="bbnb-live-iframe" src="{html.escape(url, quote=True)}" '
-            f'style="{_IFRAME_STYLE}" sandbox="allow-same-origin allow-scripts" '
+            f'style="{_THUMB_STYLE if self.thumbnail else _IFRAME_STYLE}" sandbox="allow-same-origin allow-scripts" '
             'allow="clipboard-read; clipboard-write"></iframe>'
         )
 
@@ -265,10 +280,16 @@ class LiveView(w.VBox):  # type: ignore[misc]
             self.tabs.options = [("Newest", "")] + [(f"Tab {p}", p) for p in self.pages_seen]
             self.tabs.layout.display = ""
 
-    def close(self) -> None:
-        """Stop pulling frames or watching, then close the widget."""
+    def stop(self) -> None:
+        """Stop pulling frames or watching; the last picture stays on screen."""
+        if not hasattr(self, "_cancel"):  # __init__ refused its arguments
+            return
         self._cancel.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
+
+    def close(self) -> None:
+        """Stop pulling frames or watching, then close the widget."""
+        self.stop()
         super().close()

@@ -5,6 +5,10 @@ The monitor refreshes the runs that are still in progress from a background thre
 the fresh runs back into the batch's items and only sets widget traits.  **Stop all**
 asks every agent run still in progress to stop (a run that finished meanwhile
 answers 409, which is not an error here); Browserbase cannot stop invocations.
+
+Up to ``thumbnails`` sessions still in flight (3 by default, 0 for none) are shown as
+small live pictures (``LiveView(thumbnail=True)``); a thumbnail closes when its run
+finishes, and every one closes with the watch (``close_watch()``, ``close()``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import ipywidgets as w
 from bbnb._clock import SystemClock
 from bbnb.widgets._badge import SimulatedBadge
 from bbnb.widgets._feedback import ErrorBox, guarded
+from bbnb.widgets.live_view import LiveView
 from bbnb.wire._sync import run_sync
 
 __all__ = ["RunMonitor"]
@@ -31,13 +36,28 @@ class RunMonitor(w.VBox):  # type: ignore[misc]
     """Watch ``batch`` (a ``bbnb.runs.Batch``) until every run has finished."""
 
     def __init__(
-        self, batch: Any, *, client: Any = None, poll_interval: float = 2.0, watch: bool = True
+        self,
+        batch: Any,
+        *,
+        client: Any = None,
+        poll_interval: float = 2.0,
+        watch: bool = True,
+        thumbnails: int = 3,
     ) -> None:
         if not hasattr(batch, "items") or not hasattr(batch, "kind"):
             raise TypeError(f"RunMonitor needs a bbnb Batch, got {type(batch).__name__}")
         self.batch = batch
         self._client = client
         self.poll_interval = poll_interval
+        if thumbnails < 0:
+            raise ValueError(f"thumbnails must be 0 or more, got {thumbnails!r}")
+        self.max_thumbnails = thumbnails
+        #: Live thumbnails of in-flight sessions, by session id.
+        self.thumbnails: dict[str, LiveView] = {}
+        self.thumbs = w.HBox(layout=w.Layout(flex_flow="row wrap", display="none"))
+        self.thumbs.add_class("bbnb-monitor-thumbs")
+        self._thumb_failed: set[str] = set()
+        self._thumb_lock = threading.Lock()
         self.box = ErrorBox()
         self.bar = w.IntProgress(value=0, min=0, max=max(1, len(batch.items)), bar_style="info")
         self.counts = w.HTML(value="")
@@ -55,6 +75,7 @@ class RunMonitor(w.VBox):  # type: ignore[misc]
                 self.badge.widget,
                 w.HBox([self.bar, self.counts, self.stop_button]),
                 self.box.widget,
+                self.thumbs,
                 self.table,
             ]
         )
@@ -136,6 +157,47 @@ class RunMonitor(w.VBox):  # type: ignore[misc]
             else:
                 item.run = self.client.functions.invocations.retrieve(item.run.id)
         self.render()
+        self.update_thumbnails()
+
+    def update_thumbnails(self) -> None:
+        """Show the first few in-flight sessions live; close those whose run finished."""
+        with self._thumb_lock:
+            if not self._cancel.is_set():
+                self._update_thumbnails()
+
+    def _update_thumbnails(self) -> None:
+        flying = [
+            sid
+            for item in self.batch.items
+            if item.run is not None
+            and item.status not in _FINISHED
+            and isinstance(sid := getattr(item.run, "session_id", None), str)
+            and sid
+        ]
+        keep = [sid for sid in flying if sid not in self._thumb_failed][: self.max_thumbnails]
+        for sid in [s for s in self.thumbnails if s not in keep]:
+            self.thumbnails.pop(sid).close()
+        for sid in keep:
+            if sid not in self.thumbnails:
+                try:
+                    self.thumbnails[sid] = LiveView(
+                        sid, client=self.client, max_fps=2.0, thumbnail=True
+                    )
+                except Exception as exc:
+                    self._thumb_failed.add(sid)
+                    self.box.show(exc)
+        views = list(self.thumbnails.values())
+        if list(self.thumbs.children) != views:
+            self.thumbs.children = views
+        self.thumbs.layout.display = "flex" if views else "none"
+
+    def _close_thumbnails(self) -> None:
+        with self._thumb_lock:
+            views, self.thumbnails = list(self.thumbnails.values()), {}
+            self.thumbs.children = []
+            self.thumbs.layout.display = "none"
+        for view in views:
+            view.close()
 
     def stop_all(self) -> int:
         """Ask every agent run in progress to stop; returns how many were asked."""
@@ -170,6 +232,7 @@ class RunMonitor(w.VBox):  # type: ignore[misc]
         except Exception as exc:
             self.box.show(exc)
         finally:
+            self._close_thumbnails()
             self._settled.set()
 
     def _pause(self) -> None:
@@ -180,5 +243,12 @@ class RunMonitor(w.VBox):  # type: ignore[misc]
             run_sync(clock.sleep(self.poll_interval))
 
     def close_watch(self) -> None:
-        """Stop refreshing (the runs continue)."""
+        """Stop refreshing and the thumbnails (the runs continue)."""
         self._cancel.set()
+        self._close_thumbnails()
+
+    def close(self) -> None:
+        """Stop every thread of the monitor, then close it."""
+        if hasattr(self, "_cancel"):  # not when __init__ refused its arguments
+            self.close_watch()
+        super().close()

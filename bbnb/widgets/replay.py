@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import html
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +28,7 @@ from bbnb.models import Message
 from bbnb.widgets._feedback import ErrorBox
 from bbnb.widgets._video import ReplayFrame, decode_video
 
-__all__ = ["Replay", "ReplayFrame", "Step", "session_of", "step_text"]
+__all__ = ["Replay", "ReplayFrame", "RowRef", "Step", "replay", "session_of", "step_text"]
 
 _STEP_STYLE = "font-size:12px;line-height:1.35;max-height:360px;overflow:auto;white-space:pre-wrap"
 _TEXT_LIMIT = 600
@@ -46,6 +47,49 @@ def session_of(source: Any) -> str:
         f"give a session id, an agent run or an invocation; a {type(source).__name__} "
         "has no session_id (a run that has not started has none yet)"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RowRef:
+    """What a ``to_frame`` row says about its run: the session, and the run or invocation."""
+
+    session_id: str
+    run_id: str | None = None
+    id: str | None = None  # an invocation's id (then ``function_id`` is set too)
+    function_id: str | None = None
+
+
+def _cell(row: Any, name: str) -> str | None:
+    try:
+        value = row[name]
+    except (KeyError, IndexError, TypeError):
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def row_ref(row: Any) -> RowRef:
+    """The ``RowRef`` of one row of a ``bbnb.to_frame`` DataFrame (``df.iloc[i]``)."""
+    if hasattr(row, "iloc") and hasattr(row, "columns"):  # a DataFrame: one row only
+        if len(row) != 1:
+            raise ValueError(f"give one row (df.iloc[i]), not a DataFrame of {len(row)} rows")
+        row = row.iloc[0]
+    if not hasattr(row, "__getitem__") or isinstance(row, str):
+        raise TypeError(
+            f"give a row of a bbnb.to_frame DataFrame (df.iloc[i]), not a {type(row).__name__}"
+        )
+    session_id = _cell(row, "_session_id")
+    run_or_invocation = _cell(row, "_id")
+    if session_id is None:
+        which = f"run {run_or_invocation}" if run_or_invocation else "this row"
+        raise ValueError(
+            f"{which} has no _session_id, so there is nothing to replay (it never started a "
+            "session); give a row of a bbnb.to_frame DataFrame whose _session_id is set"
+        )
+    if _cell(row, "_task") is not None:  # agent runs carry their task; invocations do not
+        return RowRef(session_id, run_id=run_or_invocation)
+    if run_or_invocation is not None:
+        return RowRef(session_id, id=run_or_invocation, function_id="")
+    return RowRef(session_id)
 
 
 def step_text(message: Message) -> str:
@@ -105,10 +149,14 @@ class Replay(w.VBox):  # type: ignore[misc]
         self._client = client
         self.run_id: str | None = getattr(source, "run_id", None)
         self.invocation_id: str | None = (
-            getattr(source, "id", None) if hasattr(source, "function_id") else None
+            getattr(source, "id", None)
+            if getattr(source, "function_id", None) is not None
+            else None
         )
         self.box = ErrorBox()
-        self.image = w.Image(format="jpeg", layout=w.Layout(max_width="720px"))
+        self.image = w.Image(
+            format="jpeg", layout=w.Layout(max_width="720px", border="1px solid #d1d5db")
+        )
         self.slider = w.IntSlider(value=0, min=0, max=0, description="frame", readout=False)
         self.play = w.Play(value=0, min=0, max=0, interval=200, description="Play")
         w.link((self.play, "value"), (self.slider, "value"))
@@ -213,3 +261,14 @@ class Replay(w.VBox):  # type: ignore[misc]
         )
         if self.slider.value != index:
             self.slider.value = index
+
+
+def replay(row: Any, *, client: Any = None, **options: Any) -> Replay:
+    """Open the replay of one row of a ``bbnb.to_frame`` DataFrame: ``replay(df.iloc[i])``.
+
+    The row's ``_session_id`` names the recording; its ``_id`` the agent run (whose
+    messages become the steps) or the invocation (whose logs do).  Runs and session
+    ids work too.  ``options`` go to ``Replay`` (``max_frames``, ``max_width``).
+    """
+    source = row if isinstance(row, str) or hasattr(row, "session_id") else row_ref(row)
+    return Replay(source, client=client, **options)

@@ -4,7 +4,12 @@ The panel talks to Browserbase through a small *driver* (one for agent runs, one
 function invocations) and waits in a background thread.  That thread only sets
 widget traits (``HTML.value``, ``Button.disabled`` ...); it never prints or displays,
 so updates reach the browser safely.  Every error, in a click handler or in the
-thread, is caught and shown as one line in the panel.  ``wait(timeout)`` lets code
+thread, is caught and shown as one line in the panel.
+
+With ``live=True`` (the default) a collapsible *Live browser* section shows the run's
+session (``LiveView``) from its first picture on, and the session's ``Replay`` once
+the run is done (hidden when nothing was recorded, as for simulated sessions); both
+end with the panel (``close()``).  ``wait(timeout)`` lets code
 and tests block on an ``Event`` until the panel has settled.
 """
 
@@ -20,6 +25,8 @@ import ipywidgets as w
 
 from bbnb._clock import SystemClock
 from bbnb.widgets._feedback import ErrorBox, guarded, one_line
+from bbnb.widgets.live_view import LiveView
+from bbnb.widgets.replay import Replay
 from bbnb.wire._sync import run_sync
 
 __all__ = ["AgentDriver", "Driver", "FunctionDriver", "RunPanel", "step_text"]
@@ -155,8 +162,16 @@ class FunctionDriver:
 class RunPanel(w.VBox):  # type: ignore[misc]
     """Status, elapsed time, latest step, Stop, the paused question + Resume, the result."""
 
-    def __init__(self, *, poll_interval: float = 1.0) -> None:
+    def __init__(self, *, poll_interval: float = 1.0, live: bool = True) -> None:
         self.poll_interval = poll_interval
+        self.live = live
+        self.watch = w.Accordion(children=[w.VBox()])
+        self.watch.set_title(0, "Live browser")
+        self.watch.layout.display = "none"
+        self.watch.add_class("bbnb-watch")
+        self.live_view: LiveView | None = None
+        self.replay: Replay | None = None
+        self._followed: str | None = None
         self.box = ErrorBox()
         self.status = w.HTML(value="")
         self.status.add_class("bbnb-status")
@@ -192,6 +207,7 @@ class RunPanel(w.VBox):  # type: ignore[misc]
                 self.box.widget,
                 self.note,
                 self.result_html,
+                self.watch,
             ]
         )
         self.add_class("bbnb-run-panel")
@@ -221,6 +237,7 @@ class RunPanel(w.VBox):  # type: ignore[misc]
         self.elapsed.value = ""
         self.item = None
         self.pause_box.layout.display = "none"
+        self._end_watch()
         self._show_status("SUBMITTING")
         try:
             item = driver.start()
@@ -262,8 +279,86 @@ class RunPanel(w.VBox):  # type: ignore[misc]
         return self._settled.wait(timeout)
 
     def close_watch(self) -> None:
-        """Stop watching (the run itself continues)."""
+        """Stop watching (the run itself continues); the live view stops too."""
         self._cancel.set()
+        self._stop_live()
+
+    def close(self) -> None:
+        """Stop every thread of the panel (the run itself continues), then close it."""
+        if not hasattr(self, "_cancel"):  # __init__ did not finish
+            super().close()
+            return
+        self.close_watch()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+        self._end_watch()
+        super().close()
+
+    # -- the live view and the replay ------------------------------------------------
+
+    def _client(self) -> Any:
+        return getattr(self.driver, "client", None)
+
+    def _follow(self, item: Any) -> None:
+        """Show the live view once the run has a session (while it still runs)."""
+        session_id = getattr(item, "session_id", None)
+        client = self._client()
+        if not self.live or self.live_view is not None or not session_id or client is None:
+            return
+        if getattr(item, "is_terminal", False) or session_id == self._followed:
+            return
+        self._followed = session_id  # one try per session: a failure is shown, not retried
+        try:
+            view = LiveView(session_id, client=client)
+        except Exception as exc:
+            self.box.show(exc)
+            return
+        view.add_class("bbnb-live-in-panel")
+        self.live_view = view
+        self.watch.children = [view]
+        self.watch.set_title(0, "Live browser")
+        self.watch.selected_index = 0
+        if view.mode == "iframe":  # Browserbase's own live view
+            self.watch.layout.display = ""
+        else:  # shown from the first picture on (a simulated session never sends one)
+            view.image.observe(self._first_picture, names="value")
+
+    def _first_picture(self, change: dict[str, Any]) -> None:
+        if change["new"] and self.live_view is not None:
+            self.watch.layout.display = ""
+
+    def _stop_live(self) -> None:
+        view, self.live_view = self.live_view, None
+        if view is not None:
+            view.close()
+
+    def _end_watch(self) -> None:
+        """Close the live view and the replay and hide the section (a new run starts)."""
+        self._stop_live()
+        replay, self.replay = self.replay, None
+        if replay is not None:
+            replay.close()
+        self._followed = None
+        self.watch.children = [w.VBox()]
+        self.watch.layout.display = "none"
+
+    def _show_replay(self, item: Any) -> None:
+        """Replace the live view by the session's replay once the run is done."""
+        session_id = getattr(item, "session_id", None)
+        client = self._client()
+        self._stop_live()
+        if not self.live or not session_id or client is None:
+            self.watch.layout.display = "none"
+            return
+        replay = Replay(item, client=client)
+        replay.add_class("bbnb-replay-in-panel")
+        self.replay = replay
+        self.watch.children = [replay]
+        self.watch.set_title(0, f"Replay ({len(replay.frames)} frames)")
+        self.watch.selected_index = 0
+        # Nothing recorded (a simulated session, recordSession off): no empty section.
+        self.watch.layout.display = "" if replay.frames or replay.box.errors else "none"
 
     # -- the waiting thread ----------------------------------------------------------
 
@@ -287,6 +382,7 @@ class RunPanel(w.VBox):  # type: ignore[misc]
                         f"<span style='color:#374151'>▶ {html.escape(steps[-1])}</span>"
                     )
                 self._show(item)
+                self._follow(item)
                 if item.status == "PAUSED":
                     self._show_pause()
                     break
@@ -342,6 +438,10 @@ class RunPanel(w.VBox):  # type: ignore[misc]
         cause = getattr(item, "cause", None)
         if item.status != "COMPLETED" and cause is not None:
             self.box.message(f"{item.status}: {cause}")
+        try:
+            self._show_replay(item)
+        except Exception as exc:
+            self.box.show(exc)
         for callback in self.on_done:
             try:
                 callback(item)

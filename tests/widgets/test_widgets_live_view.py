@@ -271,3 +271,89 @@ def test_browserbase_view_ends_with_the_session(
         assert view.iframe.value == "" and "COMPLETED" in view.status.value
     finally:
         view.close()
+
+
+class ScriptedRun:
+    """A run whose status the test sets; it has its session from the start (no transcript)."""
+
+    def __init__(self) -> None:
+        self.session_id = SID
+        self.status = "RUNNING"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once it ended."""
+        return self.status in ("COMPLETED", "FAILED", "STOPPED", "TIMED_OUT")
+
+
+class CloudDriver:
+    """A run-panel driver on the scripted Browserbase: the test ends the run."""
+
+    can_stop = False
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.run = ScriptedRun()
+        self.polls = 0
+        self.polled_twice = threading.Event()  # the panel handled the first answer
+
+    def start(self) -> ScriptedRun:
+        """The run, already RUNNING."""
+        return self.run
+
+    def poll(self, item: Any) -> tuple[Any, list[str], list[Any]]:
+        """The run as the test set it."""
+        self.polls += 1
+        if self.polls >= 2:
+            self.polled_twice.set()
+        return self.run, [], []
+
+    def stop(self, item: Any) -> Any:
+        """Not used."""
+        raise AssertionError("not stoppable")
+
+    def resume(self, item: Any, answer: str) -> Any:
+        """Not used."""
+        raise AssertionError("never paused")
+
+
+@pytest.fixture
+def cloud_with_replays() -> Iterator[Client]:
+    """A client on a scripted Browserbase whose sessions have live URLs and no recording."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/debug"):
+            return httpx.Response(200, json=LIVE_URLS)
+        if request.url.path.endswith("/replays"):
+            return httpx.Response(200, json={"pageCount": 0, "pages": []})
+        return httpx.Response(200, json=_session("RUNNING"))
+
+    client = Client(api_key="bb_live_x", transport=httpx.MockTransport(handle), simulated=False)
+    yield client
+    client.close()
+
+
+def test_run_panel_embeds_browserbase_live_view_until_the_run_ends(
+    cloud_with_replays: Client,
+) -> None:
+    """On Browserbase the panel shows the iframe at once (no picture to wait for), then hides it."""
+    from bbnb._clock import SystemClock
+    from bbnb.widgets.run_panel import RunPanel
+
+    panel = RunPanel(poll_interval=0.05)
+    driver = CloudDriver(cloud_with_replays)
+    try:
+        panel.start(driver, SystemClock())
+        assert driver.polled_twice.wait(5)
+        assert panel.live_view is not None and panel.live_view.mode == "iframe"
+        assert panel.watch.layout.display == "" and panel.watch.selected_index == 0
+        assert "devtools-fullscreen" in panel.live_view.iframe.value
+        view = panel.live_view
+        driver.run.status = "COMPLETED"
+        assert panel.wait(5)
+        assert not view.running, "the live view's watcher stopped with the run"
+        assert panel.live_view is None and panel.replay is not None
+        assert panel.watch.layout.display == "none", "nothing recorded: no empty replay"
+        assert panel.box.errors == []
+    finally:
+        panel.close()

@@ -138,3 +138,31 @@ def test_api_key_never_reaches_widget_state(
     finally:
         live.close()
     assert widget_emulator.config.api_key == SENTINEL_KEY
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"_id": "r1", "_session_id": None, "_task": "t"}, "run r1 has no _session_id"),
+        ({"_id": None}, "this row has no _session_id"),
+        (42, "give a row of a bbnb.to_frame DataFrame"),
+    ],
+    ids=["no-session", "no-columns", "not-a-row"],
+)
+def test_replay_of_a_bad_row_says_what_to_give(row: Any, message: str) -> None:
+    """A row without a session (or no row at all) gets an error naming the fix."""
+    import bbnb
+
+    with pytest.raises((TypeError, ValueError), match=message):
+        bbnb.replay(row)
+
+
+def test_replay_of_a_frame_row_reads_the_run(widget_client: Client, finished_run: Any) -> None:
+    """A ``to_frame`` row of an agent run gives its session and its messages as steps."""
+    import bbnb
+
+    row = bbnb.to_frame(finished_run).iloc[0]
+    replay = bbnb.replay(row, client=widget_client)
+    assert replay.session_id == finished_run.session_id
+    assert replay.run_id == finished_run.run_id
+    assert len(replay.steps) == len(list(widget_client.agents.runs.messages(finished_run.run_id)))

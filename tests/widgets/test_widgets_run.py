@@ -187,3 +187,24 @@ def _client(emulator: Emulator) -> Client:
         transport=emulator.transport(),
         clock=emulator.clock,
     )
+
+
+@pytest.mark.parametrize("live", [True, False], ids=["live-on", "live-off"])
+def test_simulated_session_shows_no_empty_live_or_replay_section(
+    widget_client: Any, live: bool
+) -> None:
+    """A simulated session sends no picture: the live section stays hidden, no replay error shows."""
+    task = AgentTask("Find the title of example.com", client=widget_client, live=live)
+    try:
+        task.run()
+        task.wait(30)
+        assert task.result.status == "COMPLETED"
+        assert task.panel.watch.layout.display == "none"
+        assert task.live_view is None
+        if live:
+            assert task.replay is not None and task.replay.frames == []
+        else:
+            assert task.replay is None
+        assert task.errors == []
+    finally:
+        task.close()
