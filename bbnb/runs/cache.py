@@ -26,7 +26,7 @@ import os
 import time
 from typing import Any, Literal
 
-from bbnb.runs._secrets import mask_request
+from bbnb.runs._secrets import mask_request, scrub
 from bbnb.runs.journal import Journal
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "cache_mode",
     "clear_cache",
     "request_key",
+    "scrubbed_answer",
     "server_of",
 ]
 
@@ -89,6 +90,13 @@ def request_key(kind: str, function_id: str | None, body: dict[str, Any], salt: 
         default=str,
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def scrubbed_answer(body: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    """An answer's wire JSON fit for the cache: its request's secrets (``body``, revealed) masked."""
+    _, secrets = mask_request(body)
+    scrubbed: dict[str, Any] = scrub(answer, secrets)
+    return scrubbed
 
 
 def _journal(journal: JournalArg) -> Journal:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from bbnb.models import AgentRunCreateParams
 from bbnb.widgets._badge import SimulatedBadge
+from bbnb.widgets._cache import CachedAnswer, JournalArg, WidgetCache, mark_cached
 from bbnb.widgets._client import UsesClient
 from bbnb.widgets._feedback import ErrorBox, error_label, guarded, set_error
 from bbnb.widgets._fields import labelled, section
@@ -69,6 +70,9 @@ class AgentTask(UsesClient, w.VBox):  # type: ignore[misc]
         result_schema: dict[str, Any] | type[BaseModel] | None = None,
         poll_interval: float = 1.0,
         live: bool = True,
+        cache: bool | str = True,
+        cache_ttl: float | None = None,
+        journal: JournalArg = True,
     ) -> None:
         self._client = client
         self.box = ErrorBox()
@@ -103,6 +107,9 @@ class AgentTask(UsesClient, w.VBox):  # type: ignore[misc]
         self.magic = MagicOutput()
         self.panel = RunPanel(poll_interval=poll_interval, live=live)
         self.panel.on_done.append(self._on_done)
+        self.cache = WidgetCache(cache, cache_ttl, journal)
+        self.cached: CachedAnswer | None = None
+        self.panel.again_button.on_click(guarded(self.box)(lambda _b: self.run(refresh=True)))
         self.result: Any = None
         self.frame: Any = None
         self._schema: dict[str, Any] | None = None
@@ -191,8 +198,13 @@ class AgentTask(UsesClient, w.VBox):  # type: ignore[misc]
 
     # -- running ---------------------------------------------------------------------
 
-    def run(self) -> Any:
-        """Submit the run and follow it in the panel; returns the created run."""
+    def run(self, *, refresh: bool = False) -> Any:
+        """Submit the run and follow it in the panel; returns the created run.
+
+        With the cache on (``cache=True``, the default) an identical request that
+        COMPLETED on this server within ``cache_ttl`` is answered from the journal: no
+        run is created, the panel says so and offers **Run again** (``refresh=True``).
+        """
         self._touched = True
         self.box.clear()
         try:
@@ -204,6 +216,10 @@ class AgentTask(UsesClient, w.VBox):  # type: ignore[misc]
         self._schema = params.result_schema
         client = self.client
         self.badge.update(client)
+        self.cached = self.cache.lookup(client, "agent", None, params.to_wire(), refresh=refresh)
+        if self.cached is not None:
+            self.panel.show_cached(self.cached.run, self.cached.age)
+            return self.cached.run
         try:
             return self.panel.start(AgentDriver(client, params), client.clock)
         finally:
@@ -255,7 +271,11 @@ class AgentTask(UsesClient, w.VBox):  # type: ignore[misc]
         from bbnb.results import to_frame
 
         self.result = run
+        if self.cached is None:
+            self.cache.store(self.client, run)
         frame = to_frame(run, self._schema)
+        if self.cache.mode != "off":
+            frame = mark_cached(frame, self.cached)
         self.frame = frame
         self.badge.update(self.client)
         self.panel.show_frame(frame)

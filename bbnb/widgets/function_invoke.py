@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from bbnb.models import INVOCATION_PARAMS_LIMIT, FunctionInvokeParams
 from bbnb.widgets._badge import SimulatedBadge
+from bbnb.widgets._cache import CachedAnswer, JournalArg, WidgetCache, mark_cached
 from bbnb.widgets._client import UsesClient
 from bbnb.widgets._feedback import ErrorBox, error_label, guarded, set_error
 from bbnb.widgets._fields import labelled, section
@@ -39,6 +40,9 @@ class FunctionInvoke(UsesClient, w.VBox):  # type: ignore[misc]
         client: Any = None,
         poll_interval: float = 1.0,
         live: bool = True,
+        cache: bool | str = True,
+        cache_ttl: float | None = None,
+        journal: JournalArg = True,
     ) -> None:
         if not isinstance(function_id, str) or not function_id.strip():
             raise ValueError("FunctionInvoke needs the function's id, e.g. FunctionInvoke('fn_…')")
@@ -66,6 +70,9 @@ class FunctionInvoke(UsesClient, w.VBox):  # type: ignore[misc]
         self.magic = MagicOutput()
         self.panel = RunPanel(poll_interval=poll_interval, live=live)
         self.panel.on_done.append(self._on_done)
+        self.cache = WidgetCache(cache, cache_ttl, journal)
+        self.cached: CachedAnswer | None = None
+        self.panel.again_button.on_click(guarded(self.box)(lambda _b: self.run(refresh=True)))
         self.result: Any = None
         self.frame: Any = None
         on_change = guarded(self.box)(self.refresh)
@@ -142,13 +149,24 @@ class FunctionInvoke(UsesClient, w.VBox):  # type: ignore[misc]
         text = json.dumps(body.to_safe_dict(), indent=2)
         self.preview.value = f"<pre class='bbnb-preview' style='margin:0'>{html.escape(text)}</pre>"
 
-    def run(self) -> Any:
-        """Invoke the function and follow the invocation; returns it."""
+    def run(self, *, refresh: bool = False) -> Any:
+        """Invoke the function and follow the invocation; returns it.
+
+        With the cache on (``cache=True``, the default) an identical invocation that
+        COMPLETED on this server within ``cache_ttl`` is answered from the journal: none
+        is created, the panel says so and offers **Run again** (``refresh=True``).
+        """
         self.box.clear()
         body = self.value
         self.result, self.frame = None, None
         client = self.client
         self.badge.update(client)
+        self.cached = self.cache.lookup(
+            client, "function", self.function_id, body.to_wire(), refresh=refresh
+        )
+        if self.cached is not None:
+            self.panel.show_cached(self.cached.run, self.cached.age)
+            return self.cached.run
         try:
             return self.panel.start(FunctionDriver(client, self.function_id, body), client.clock)
         finally:
@@ -186,8 +204,13 @@ class FunctionInvoke(UsesClient, w.VBox):  # type: ignore[misc]
 
         self.result = invocation
         self.badge.update(self.client)
-        self.frame = to_frame(invocation)
-        self.panel.show_frame(self.frame)
+        if self.cached is None:
+            self.cache.store(self.client, invocation)
+        frame = to_frame(invocation)
+        if self.cache.mode != "off":
+            frame = mark_cached(frame, self.cached)
+        self.frame = frame
+        self.panel.show_frame(frame)
 
     def to_magic(self, settings_var: str = "bb_settings") -> str:
         """The equivalent ``%%bb_run function ID`` cell (params as the body)."""

@@ -194,6 +194,14 @@ class RunPanel(w.VBox):  # type: ignore[misc]
         self.result_html.add_class("bbnb-result")
         self.note = w.HTML(value="")
         self.note.add_class("bbnb-note")
+        self.cache_note = w.HTML(value="")
+        self.cache_note.add_class("bbnb-cache-note")
+        self.again_button = w.Button(description="Run again", icon="refresh")
+        self.again_button.add_class("bbnb-run-again")
+        self.cache_box = w.HBox(
+            [self.cache_note, self.again_button], layout=w.Layout(align_items="center")
+        )
+        self.cache_box.layout.display = "none"  # shown only for an answer from the cache
         self.stop_button.on_click(guarded(self.box)(lambda _b: self.stop()))
         self.resume_button.on_click(guarded(self.box)(lambda _b: self.resume(self.answer.value)))
         super().__init__(
@@ -205,6 +213,7 @@ class RunPanel(w.VBox):  # type: ignore[misc]
                 self.step,
                 self.pause_box,
                 self.box.widget,
+                self.cache_box,
                 self.note,
                 self.result_html,
                 self.watch,
@@ -237,6 +246,7 @@ class RunPanel(w.VBox):  # type: ignore[misc]
         self.elapsed.value = ""
         self.item = None
         self.pause_box.layout.display = "none"
+        self._hide_cached()
         self._end_watch()
         self._show_status("SUBMITTING")
         try:
@@ -251,6 +261,32 @@ class RunPanel(w.VBox):  # type: ignore[misc]
         self._show(item)
         self._watch()
         return item
+
+    def show_cached(self, item: Any, age: str) -> None:
+        """Show an answer from the result cache (no run was created) with a Run again button."""
+        if not self._settled.is_set():
+            raise RuntimeError("a run is already in progress; stop it or wait for it first")
+        self.driver, self._clock = None, None
+        self.messages = []
+        self.box.clear()
+        self.result_html.value = ""
+        self.note.value = ""
+        self.step.value = ""
+        self.elapsed.value = ""
+        self.pause_box.layout.display = "none"
+        self._end_watch()
+        self.item = item
+        self._show(item)
+        self.cache_note.value = (
+            f"<span style='color:#1d4ed8;margin-right:8px'>from cache ({html.escape(age)}): "
+            f"run {html.escape(str(getattr(item, 'id', '')))}; no new run was created</span>"
+        )
+        self.cache_box.layout.display = "flex"
+        self._call_done(item)
+
+    def _hide_cached(self) -> None:
+        self.cache_note.value = ""
+        self.cache_box.layout.display = "none"
 
     def stop(self) -> None:
         """Ask the current run to stop; the watcher reports STOPPED when it lands."""
@@ -442,6 +478,9 @@ class RunPanel(w.VBox):  # type: ignore[misc]
             self._show_replay(item)
         except Exception as exc:
             self.box.show(exc)
+        self._call_done(item)
+
+    def _call_done(self, item: Any) -> None:
         for callback in self.on_done:
             try:
                 callback(item)

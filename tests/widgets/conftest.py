@@ -17,6 +17,14 @@ from bbnb.client._client import Client
 from bbnb.emulator import Emulator, EmulatorConfig
 
 
+@pytest.fixture(autouse=True)
+def widget_journal_home(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Each test's default journal (and so its result cache) lives in its own temp folder."""
+    home = tmp_path / "bbnb-home"
+    monkeypatch.setenv("BBNB_HOME", str(home))
+    return home
+
+
 @pytest.fixture
 def widget_config() -> EmulatorConfig:
     """Emulator settings for one test (override with ``pytest.mark.parametrize`` or a fixture)."""

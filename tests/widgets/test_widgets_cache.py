@@ -1,0 +1,162 @@
+"""The widgets answer an identical, already COMPLETED request from the journal's result cache."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import pytest
+
+from bbnb._clock import ManualClock
+from bbnb.client._client import Client
+from bbnb.emulator import Emulator, EmulatorConfig
+from bbnb.runs import cache_info
+from bbnb.widgets import AgentTask, FunctionInvoke
+
+SETTLE = 30.0
+"""Real seconds a test waits for a widget to settle before failing."""
+
+TASK = "List the products on example.com"
+
+
+def _ran(form: Any) -> Any:
+    """Click Run and wait for the panel to settle; the run (fresh or cached)."""
+    form.run_button.click()
+    return form.wait(SETTLE)
+
+
+@pytest.fixture
+def prices(widget_emulator: Emulator) -> str:
+    """A deployed function returning one row per sku."""
+    return widget_emulator.register_function(
+        "prices", lambda params, context: [{"sku": s, "price": 9.5} for s in params["skus"]]
+    )
+
+
+def test_same_task_twice_is_answered_from_the_cache(
+    widget_emulator: Emulator, widget_client: Any
+) -> None:
+    """Re-running an identical task creates no run and shows the cached answer, saying so."""
+    first = AgentTask(TASK, client=widget_client)
+    run = _ran(first)
+    assert run.status == "COMPLETED", first.errors
+    assert widget_emulator.stats.runs_created == 1
+    assert not bool(first.frame["_cached"].iloc[0])
+    assert first.panel.cache_box.layout.display == "none"
+
+    again = AgentTask(TASK, client=widget_client)  # the notebook re-run
+    cached = _ran(again)
+    assert again.errors == []
+    assert widget_emulator.stats.runs_created == 1, "no new run was created"
+    assert cached.id == run.id
+    assert again.cached is not None and again.result.id == run.id
+    assert "COMPLETED" in again.panel.status.value
+    note = html.unescape(again.panel.cache_note.value)
+    assert "from cache (" in note and " ago)" in note and run.id in note
+    assert again.panel.cache_box.layout.display == "flex"
+    assert not again.panel.again_button.disabled
+    assert "bbnb-result-table" in again.panel.result_html.value
+    assert bool(again.frame["_cached"].iloc[0])
+    assert again.frame["_cached_at"].notna().all()
+    data = [c for c in first.frame.columns if not c.startswith("_")]
+    assert again.frame[data].equals(first.frame[data])
+
+
+def test_run_again_creates_a_new_run_and_caches_it(
+    widget_emulator: Emulator, widget_client: Any
+) -> None:
+    """Run again beside a cached answer creates a run; the next identical Run gets that one."""
+    form = AgentTask(TASK, client=widget_client)
+    old = _ran(form)
+    assert _ran(form).id == old.id and widget_emulator.stats.runs_created == 1
+    form.panel.again_button.click()
+    new = form.wait(SETTLE)
+    assert form.errors == []
+    assert widget_emulator.stats.runs_created == 2
+    assert new.status == "COMPLETED" and new.id != old.id
+    assert form.cached is None and not bool(form.frame["_cached"].iloc[0])
+    assert form.panel.cache_box.layout.display == "none"
+    assert _ran(form).id == new.id, "the refreshed answer replaced the old one"
+    assert widget_emulator.stats.runs_created == 2
+
+
+@pytest.mark.parametrize(
+    "widget_config",
+    [EmulatorConfig(seed=7, run_failure_rate=1.0)],
+    ids=["every-run-fails"],
+)
+def test_a_failed_run_is_never_served_from_the_cache(
+    widget_emulator: Emulator, widget_client: Any
+) -> None:
+    """A FAILED run is not cached: the same task runs again."""
+    form = AgentTask(TASK, client=widget_client)
+    first = _ran(form)
+    assert first.status == "FAILED"
+    second = _ran(form)
+    assert second.status == "FAILED" and second.id != first.id
+    assert widget_emulator.stats.runs_created == 2
+    assert form.cached is None
+    assert form.panel.cache_box.layout.display == "none"
+    assert cache_info()["entries"] == 0
+
+
+def test_function_invocation_twice_is_answered_from_the_cache(
+    widget_emulator: Emulator, widget_client: Any, prices: str
+) -> None:
+    """An identical invocation is served from the cache; changed params invoke again."""
+    first = FunctionInvoke(prices, {"skus": ["a", "b"]}, client=widget_client)
+    invocation = _ran(first)
+    assert invocation.status == "COMPLETED", first.errors
+    again = FunctionInvoke(prices, {"skus": ["a", "b"]}, client=widget_client)
+    assert _ran(again).id == invocation.id
+    assert widget_emulator.stats.invocations_created == 1
+    assert "from cache" in again.panel.cache_note.value
+    assert again.frame["_cached"].all() and len(again.frame) == 2
+    again.params.value = '{"skus": ["a", "b", "c"]}'
+    assert _ran(again).id != invocation.id
+    assert widget_emulator.stats.invocations_created == 2
+    assert len(again.frame) == 3 and not again.frame["_cached"].any()
+
+
+@pytest.mark.parametrize(
+    ("cache", "served"),
+    [pytest.param(False, "first", id="off"), pytest.param("refresh", "latest", id="refresh")],
+)
+def test_cache_off_or_refresh_always_runs(
+    widget_emulator: Emulator, widget_client: Any, cache: bool | str, served: str
+) -> None:
+    """cache=False neither reads nor writes the cache; cache='refresh' runs and stores each time."""
+    first = _ran(AgentTask(TASK, client=widget_client))
+    forms = [AgentTask(TASK, client=widget_client, cache=cache) for _ in range(2)]
+    runs = [_ran(form) for form in forms]
+    assert widget_emulator.stats.runs_created == 3
+    assert len({first.id, *(run.id for run in runs)}) == 3
+    assert all(form.cached is None for form in forms)
+    assert ("_cached" in forms[0].frame.columns) is (cache == "refresh")
+    later = _ran(AgentTask(TASK, client=widget_client))
+    assert later.id == (first.id if served == "first" else runs[-1].id)
+    assert widget_emulator.stats.runs_created == 3
+
+
+def test_the_cache_is_per_server(widget_emulator: Emulator, widget_client: Any) -> None:
+    """An answer from one server is never served for another (a second emulator runs it)."""
+    assert _ran(AgentTask(TASK, client=widget_client)).status == "COMPLETED"
+    other = Emulator(EmulatorConfig(seed=7), clock=ManualClock())
+    try:
+        with Client(
+            api_key=other.config.api_key,
+            base_url="http://other-emulator.test",
+            transport=other.transport(),
+            clock=other.clock,
+        ) as client:
+            form = AgentTask(TASK, client=client)
+            assert _ran(form).status == "COMPLETED"
+            assert form.cached is None and other.stats.runs_created == 1
+    finally:
+        other.close()
+
+
+def test_a_bad_cache_option_says_what_to_pass() -> None:
+    """cache= accepts True, False or 'refresh' and says so otherwise."""
+    with pytest.raises(ValueError, match="cache must be True"):
+        AgentTask(TASK, cache="sometimes")
