@@ -10,7 +10,9 @@
 - :class:`LiveFollow`: the live view of a run that has no session yet (``%bb_run --live``).
 
 ``AgentTask`` and ``FunctionInvoke`` show the live view while running and the replay when
-done; ``RunMonitor`` shows live thumbnails of a few sessions in flight.
+done.  Like ``%bb_run`` they answer a request identical to one that COMPLETED on the same
+server within 24 h from the journal's result cache (``cache=True|False|"refresh"``; the
+panel says "from cache" and offers Run again); ``RunMonitor`` shows live thumbnails of a few sessions in flight.
 
 Secrets (variable values, proxy passwords) are captured into ``SecretStr`` in Python
 and cleared from the front end; the API key is never a widget value.

@@ -160,3 +160,25 @@ def test_a_bad_cache_option_says_what_to_pass() -> None:
     """cache= accepts True, False or 'refresh' and says so otherwise."""
     with pytest.raises(ValueError, match="cache must be True"):
         AgentTask(TASK, cache="sometimes")
+
+
+def test_variable_values_key_the_cache_but_never_reach_the_journal(
+    widget_emulator: Emulator, widget_client: Any, widget_journal_home: Any
+) -> None:
+    """Same secret → cached; a changed secret → a new run; no secret is written to the journal."""
+    secrets = ["hunter2-SENTINEL-one", "hunter2-SENTINEL-two"]
+
+    def run_with(value: str) -> Any:
+        form = AgentTask("Sign in to example.com as %user%", client=widget_client)
+        form.variables.add_row("user", value)
+        return _ran(form), form
+
+    first, _ = run_with(secrets[0])
+    same, form = run_with(secrets[0])
+    assert same.id == first.id and form.cached is not None
+    changed, form = run_with(secrets[1])
+    assert changed.id != first.id and form.cached is None
+    assert widget_emulator.stats.runs_created == 2
+    stored = b"".join(p.read_bytes() for p in widget_journal_home.iterdir() if p.is_file())
+    assert stored, "the journal was written"
+    assert not any(secret.encode() in stored for secret in secrets)
