@@ -10,7 +10,7 @@ import pytest
 from bbnb._clock import ManualClock
 from bbnb.client._client import Client
 from bbnb.emulator import Emulator, EmulatorConfig
-from bbnb.runs import cache_info
+from bbnb.runs import cache_info, run_many
 from bbnb.widgets import AgentTask, FunctionInvoke
 
 SETTLE = 30.0
@@ -182,3 +182,31 @@ def test_variable_values_key_the_cache_but_never_reach_the_journal(
     stored = b"".join(p.read_bytes() for p in widget_journal_home.iterdir() if p.is_file())
     assert stored, "the journal was written"
     assert not any(secret.encode() in stored for secret in secrets)
+
+
+def test_a_batch_answer_serves_the_widget_and_back(
+    widget_emulator: Emulator, widget_client: Any
+) -> None:
+    """run_many(cache=True) and AgentTask share one cache: the same request is run once."""
+    batch = run_many(widget_client, [TASK], cache=True, progress="none")
+    (run,) = list(batch)
+    form = AgentTask(TASK, client=widget_client)
+    assert _ran(form).id == run.id and form.cached is not None
+    fresh = AgentTask("Report the page title of example.com", client=widget_client)
+    made = _ran(fresh)
+    again = run_many(
+        widget_client, ["Report the page title of example.com"], cache=True, progress="none"
+    )
+    assert [r.id for r in again] == [made.id] and again.stats.cached == 1
+    assert widget_emulator.stats.runs_created == 2
+
+
+def test_an_expired_answer_runs_again(widget_emulator: Emulator, widget_client: Any) -> None:
+    """Past cache_ttl the cached answer is not served: the task runs again."""
+    first = _ran(AgentTask(TASK, client=widget_client, cache_ttl=3600))
+    within = AgentTask(TASK, client=widget_client, cache_ttl=3600)
+    assert _ran(within).id == first.id
+    widget_emulator.clock.advance(3601)
+    expired = AgentTask(TASK, client=widget_client, cache_ttl=3600)
+    assert _ran(expired).id != first.id and expired.cached is None
+    assert widget_emulator.stats.runs_created == 2
