@@ -20,7 +20,7 @@ from bbnb.models import AgentRun, Invocation
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Batch", "BatchItem", "BatchStats", "RunLike"]
+__all__ = ["Batch", "BatchItem", "BatchStats", "RunLike", "age_text"]
 
 RunLike = Union[AgentRun, Invocation]  # noqa: UP007 (used at runtime in isinstance-free code)
 
@@ -128,7 +128,7 @@ class Batch:
         stamps = [i.cached_at for i in self.items if i.cached_at is not None]
         if not stamps:
             return None
-        age = f" ({_ago(self.cache_now - min(stamps))})" if self.cache_now is not None else ""
+        age = f" ({age_text(self.cache_now - min(stamps))})" if self.cache_now is not None else ""
         return f"{len(stamps)} of {len(self.items)} from cache{age}"
 
     def mark_cached(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -247,7 +247,7 @@ def _why(item: BatchItem) -> str:
     return ""
 
 
-def _ago(seconds: float) -> str:
+def age_text(seconds: float) -> str:
     """``"40 s ago"``, ``"24 min ago"``, ``"5 h ago"``, ``"3 days ago"``."""
     seconds = max(0.0, seconds)
     if seconds < 90:

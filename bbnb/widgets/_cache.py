@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bbnb.models import AgentRun, Invocation
+from bbnb.runs.batch import age_text
 from bbnb.runs.cache import (
     CacheMode,
     cache_mode,
@@ -29,18 +30,6 @@ from bbnb.runs.submit import open_journal
 __all__ = ["CachedAnswer", "WidgetCache", "age_text", "mark_cached"]
 
 JournalArg = bool | str | os.PathLike[str] | Journal | None
-
-
-def age_text(seconds: float) -> str:
-    """``"40 s ago"``, ``"24 min ago"``, ``"5 h ago"``, ``"3 days ago"``."""
-    seconds = max(0.0, seconds)
-    if seconds < 90:
-        return f"{seconds:.0f} s ago"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min ago"
-    if seconds < 36 * 3600:
-        return f"{seconds / 3600:.0f} h ago"
-    return f"{seconds / 86400:.0f} days ago"
 
 
 def wall_now(client: Any) -> float:
