@@ -26,7 +26,7 @@ from bbnb.widgets._feedback import ErrorBox, error_label, guarded, set_error
 from bbnb.widgets._fields import labelled, section
 from bbnb.widgets.magic_output import MagicOutput
 from bbnb.widgets.magic_text import agent_magic
-from bbnb.widgets.run_panel import AgentDriver, RunPanel
+from bbnb.widgets.run_panel import AgentDriver, RunPanel, ShowsRunPanel
 from bbnb.widgets.schema_builder import SchemaBuilder
 from bbnb.widgets.settings import SessionSettings
 from bbnb.widgets.variables import VariablesEditor
@@ -59,7 +59,7 @@ def conformance_note(frame: Any) -> str | None:
     )
 
 
-class AgentTask(UsesClient, w.VBox):  # type: ignore[misc]
+class AgentTask(ShowsRunPanel, UsesClient, w.VBox):  # type: ignore[misc]
     """A form for one agent run, with Run/Stop/Resume and the result as a table."""
 
     def __init__(
@@ -240,22 +240,6 @@ class AgentTask(UsesClient, w.VBox):  # type: ignore[misc]
                 f"the run did not settle within {timeout:g} s; it is still {self.panel.item.status}"
             )
         return self.panel.item
-
-    @property
-    def live_view(self) -> Any:
-        """The running session's ``LiveView`` (None before it has a session, and once done)."""
-        return self.panel.live_view
-
-    @property
-    def replay(self) -> Any:
-        """The finished run's ``Replay`` (None until it is done)."""
-        return self.panel.replay
-
-    def close(self) -> None:
-        """Stop the panel's threads (watcher, live view), then close the form."""
-        if hasattr(self, "panel"):  # not when __init__ refused its arguments
-            self.panel.close()
-        super().close()
 
     @property
     def errors(self) -> list[BaseException]:

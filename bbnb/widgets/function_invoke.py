@@ -23,13 +23,13 @@ from bbnb.widgets._feedback import ErrorBox, error_label, guarded, set_error
 from bbnb.widgets._fields import labelled, section
 from bbnb.widgets.magic_output import MagicOutput
 from bbnb.widgets.magic_text import function_magic
-from bbnb.widgets.run_panel import FunctionDriver, RunPanel
+from bbnb.widgets.run_panel import FunctionDriver, RunPanel, ShowsRunPanel
 from bbnb.widgets.settings import SessionSettings
 
 __all__ = ["FunctionInvoke"]
 
 
-class FunctionInvoke(UsesClient, w.VBox):  # type: ignore[misc]
+class FunctionInvoke(ShowsRunPanel, UsesClient, w.VBox):  # type: ignore[misc]
     """A form for one invocation of ``function_id``; the result is shown as a table."""
 
     def __init__(
@@ -177,22 +177,6 @@ class FunctionInvoke(UsesClient, w.VBox):  # type: ignore[misc]
         if not self.panel.wait(timeout):
             raise TimeoutError(f"the invocation did not finish within {timeout:g} s")
         return self.panel.item
-
-    @property
-    def live_view(self) -> Any:
-        """The running session's ``LiveView`` (None before it has a session, and once done)."""
-        return self.panel.live_view
-
-    @property
-    def replay(self) -> Any:
-        """The finished run's ``Replay`` (None until it is done)."""
-        return self.panel.replay
-
-    def close(self) -> None:
-        """Stop the panel's threads (watcher, live view), then close the form."""
-        if hasattr(self, "panel"):  # not when __init__ refused its arguments
-            self.panel.close()
-        super().close()
 
     @property
     def errors(self) -> list[BaseException]:

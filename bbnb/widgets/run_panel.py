@@ -29,7 +29,7 @@ from bbnb.widgets.live_view import LiveView
 from bbnb.widgets.replay import Replay
 from bbnb.wire._sync import run_sync
 
-__all__ = ["AgentDriver", "Driver", "FunctionDriver", "RunPanel", "step_text"]
+__all__ = ["AgentDriver", "Driver", "FunctionDriver", "RunPanel", "ShowsRunPanel", "step_text"]
 
 _STATUS_COLOURS = {
     "PENDING": "#6b7280",
@@ -504,3 +504,26 @@ class RunPanel(w.VBox):  # type: ignore[misc]
     def show_error_text(self, exc: BaseException) -> None:
         """Show an exception as one line."""
         self.box.message(one_line(exc))
+
+
+class ShowsRunPanel:
+    """What a form with a ``RunPanel`` (``self.panel``) offers: its live view, its replay,
+    and a ``close()`` that stops the panel's threads before the widget closes."""
+
+    panel: RunPanel
+
+    @property
+    def live_view(self) -> Any:
+        """The running session's ``LiveView`` (None before it has a session, and once done)."""
+        return self.panel.live_view
+
+    @property
+    def replay(self) -> Any:
+        """The finished run's ``Replay`` (None until it is done)."""
+        return self.panel.replay
+
+    def close(self) -> None:
+        """Stop the panel's threads (watcher, live view), then close the form."""
+        if hasattr(self, "panel"):  # not when __init__ refused its arguments
+            self.panel.close()
+        super().close()  # type: ignore[misc]  # the widget class after this mixin
