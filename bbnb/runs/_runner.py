@@ -600,6 +600,8 @@ class BatchRunner:
         state.queued = sum(1 for j in self.jobs if j.state in ("queued", "unknown", "posting"))
         state.errors = sum(1 for j in self.jobs if j.state == "error" and j.run is None)
         state.done = sum(1 for j in self.jobs if j.state in ("done", "error"))
+        if state.done_before is None:  # first look: what was already over (an attach)
+            state.done_before = state.done
         limited = state.now < self._rate_note_until or self.bucket.is_paused()
         if self.interrupted:
             state.note = "interrupted"

@@ -48,16 +48,20 @@ class ProgressState:
     errors: int = 0
     note: str = ""
     finished: bool = False
+    #: Runs already over when this runner first looked (an attach): not counted in ``rate``.
+    done_before: int | None = None
 
     @property
     def elapsed(self) -> float:
-        """Seconds since the batch started (on the batch's clock)."""
+        """Seconds since this runner started (on the batch's clock); an attach counts from
+        the attach, not from the original submit."""
         return max(0.0, self.now - self.started)
 
     @property
     def rate(self) -> float:
-        """Finished runs per second so far."""
-        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+        """Runs finished per second while this runner watched."""
+        finished_here = self.done - (self.done_before or 0)
+        return finished_here / self.elapsed if self.elapsed > 0 else 0.0
 
     def line(self) -> str:
         """The one-line summary, e.g. ``batch-1: 40/100 [COMPLETED 38 FAILED 2 ...]``."""

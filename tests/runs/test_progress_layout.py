@@ -46,3 +46,12 @@ def test_text_progress_goes_to_stderr_outside_a_kernel(monkeypatch: pytest.Monke
     """In a terminal or script text progress stays on stderr, away from data on stdout."""
     monkeypatch.setattr("IPython.get_ipython", lambda: None)
     assert TextProgress().stream is sys.stderr
+
+
+def test_an_attach_rate_counts_only_runs_it_saw_finish() -> None:
+    """Runs already over when an attach starts do not inflate its runs/s (nor idle time)."""
+    from bbnb.runs.progress import ProgressState
+
+    state = ProgressState(label="b", total=10, started=100.0, now=110.0, done=6, done_before=4)
+    assert state.rate == 0.2
+    assert "10.0s · 0.20 runs/s" in state.line()
