@@ -50,8 +50,6 @@ def test_text_progress_goes_to_stderr_outside_a_kernel(monkeypatch: pytest.Monke
 
 def test_an_attach_rate_counts_only_runs_it_saw_finish() -> None:
     """Runs already over when an attach starts do not inflate its runs/s (nor idle time)."""
-    from bbnb.runs.progress import ProgressState
-
     state = ProgressState(label="b", total=10, started=100.0, now=110.0, done=6, done_before=4)
     assert state.rate == 0.2
     assert "10.0s · 0.20 runs/s" in state.line()
