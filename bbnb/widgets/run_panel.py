@@ -235,19 +235,8 @@ class RunPanel(w.VBox):  # type: ignore[misc]
 
     def start(self, driver: Driver, clock: Any) -> Any:
         """Submit through ``driver`` and watch in a background thread; returns the new item."""
-        if not self._settled.is_set():
-            raise RuntimeError("a run is already in progress; stop it or wait for it first")
-        self.driver, self._clock = driver, clock
-        self.messages = []
-        self.box.clear()
-        self.result_html.value = ""
-        self.note.value = ""
-        self.step.value = ""
-        self.elapsed.value = ""
-        self.item = None
-        self.pause_box.layout.display = "none"
+        self._clear(driver, clock)
         self._hide_cached()
-        self._end_watch()
         self._show_status("SUBMITTING")
         try:
             item = driver.start()
@@ -262,19 +251,24 @@ class RunPanel(w.VBox):  # type: ignore[misc]
         self._watch()
         return item
 
-    def show_cached(self, item: Any, age: str) -> None:
-        """Show an answer from the result cache (no run was created) with a Run again button."""
+    def _clear(self, driver: Driver | None, clock: Any) -> None:
+        """Forget the last run's output and watcher before showing a new one."""
         if not self._settled.is_set():
             raise RuntimeError("a run is already in progress; stop it or wait for it first")
-        self.driver, self._clock = None, None
+        self.driver, self._clock = driver, clock
         self.messages = []
         self.box.clear()
         self.result_html.value = ""
         self.note.value = ""
         self.step.value = ""
         self.elapsed.value = ""
+        self.item = None
         self.pause_box.layout.display = "none"
         self._end_watch()
+
+    def show_cached(self, item: Any, age: str) -> None:
+        """Show an answer from the result cache (no run was created) with a Run again button."""
+        self._clear(None, None)
         self.item = item
         self._show(item)
         self.cache_note.value = (
