@@ -16,8 +16,8 @@ session, and gives the agent and the built-in functions the four page methods:
 - ``screenshot``/``pdf``: ``Page.captureScreenshot`` / ``Page.printToPDF``.
 
 The browser is launched on first use (``LiveSessions.session_browser``), so a run
-whose task never opens a page costs no browser.  Which URLs it opens: the local web
-(``*.bbnb.test``), this machine, and, when ``real_web`` is on, any http(s) URL.
+whose task never opens a page costs no browser.  It opens the same URLs as the HTTP
+pages (``reachable_here``): the local web (``*.bbnb.test``) and this machine.
 """
 
 from __future__ import annotations
@@ -29,10 +29,9 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from bbnb.emulator.browsers.cdp import CdpClient, CdpError
-from bbnb.emulator.pages import Navigation, Page, PageError, is_local_web, is_loopback
+from bbnb.emulator.pages import Navigation, Page, PageError, reachable_here
 
 if TYPE_CHECKING:
     from bbnb.emulator.live_sessions import LiveSessions
@@ -45,21 +44,16 @@ class BrowserPages:
 
     name = "browser"
 
-    def __init__(self, live: LiveSessions, session_id: str, *, real_web: bool = False) -> None:
+    def __init__(self, live: LiveSessions, session_id: str) -> None:
         self.live = live
         self.session_id = session_id
-        self.real_web = real_web
 
     def __repr__(self) -> str:
         return f"BrowserPages({self.session_id!r})"
 
     def can_open(self, url: str) -> bool:
-        """The local web and loopback always; other http(s) hosts only with ``real_web``."""
-        parts = urlsplit(url if "://" in url else "http://" + url)
-        host = parts.hostname or ""
-        if parts.scheme not in ("http", "https") or not host:
-            return False
-        return is_local_web(host) or is_loopback(host) or self.real_web
+        """The same pages as over HTTP: the local web and this machine (no internet here)."""
+        return reachable_here(url)
 
     def open(self) -> AbstractAsyncContextManager[Page]:
         """The session's first tab, attached for this use and detached after it."""

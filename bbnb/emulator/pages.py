@@ -51,6 +51,7 @@ __all__ = [
     "is_local_web",
     "is_loopback",
     "normalize_url",
+    "reachable_here",
 ]
 
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) bbnb-emulator-http-page/1.0 (no JavaScript)"
@@ -121,6 +122,12 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def reachable_here(url: str) -> bool:
+    """Whether the emulator's pages may open ``url``: the local web and this machine."""
+    host = urlsplit(normalize_url(url)).hostname or ""
+    return is_local_web(host) or is_loopback(host)
 
 
 def normalize_url(url: str) -> str:
@@ -215,8 +222,7 @@ class HttpPages:
         self.seed = seed
 
     def can_open(self, url: str) -> bool:
-        host = urlsplit(normalize_url(url)).hostname or ""
-        return is_local_web(host) or is_loopback(host)
+        return reachable_here(url)
 
     def open(self) -> AbstractAsyncContextManager[Page]:
         return self._open()
