@@ -86,11 +86,13 @@ def browser_routes(emu: EmulatorService) -> list[Route]:
     async def logs(request: Request) -> Response:
         sid = request.path_params["sid"]
         emu.get_session(sid)
+        await emu.live.settle(sid)
         return json_response(emu.live.logs(sid))
 
     async def downloads(request: Request) -> Response:
         sid = request.path_params["sid"]
         emu.get_session(sid)
+        await emu.live.settle(sid)
         return Response(
             emu.live.downloads(sid),
             media_type="application/zip",

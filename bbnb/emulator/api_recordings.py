@@ -131,9 +131,13 @@ def routes(emu: EmulatorService, source: RecordingSource) -> list[Route]:
     signer = MediaSigner()
     completed_at: dict[tuple[str, str], float] = {}
 
-    def recording_of(session_id: str) -> tuple[SessionRecord, SessionRecording | None, bool]:
-        """The session (404 if unknown), its recording (finished if the session ended), ended?"""
+    async def recording_of(session_id: str) -> tuple[SessionRecord, SessionRecording | None, bool]:
+        """The session (404 if unknown), its recording (finished if the session ended), ended?
+
+        An ended session whose browser is still open or closing is closed first, so what a
+        caller reads is whole (its last pictures included), however soon it asks."""
         session = emu.get_session(session_id)
+        await emu.live.settle(session_id)
         status, ended = emu.session_state(session, emu.now())
         recording = source.recording(session_id)
         if recording is not None and ended is not None and recording.finished_at is None:
@@ -151,7 +155,7 @@ def routes(emu: EmulatorService, source: RecordingSource) -> list[Route]:
 
     async def replays(request: Request) -> Response:
         session_id = request.path_params["sid"]
-        _, recording, _ = recording_of(session_id)
+        _, recording, _ = await recording_of(session_id)
         pages = await pages_of(recording)
         base = str(request.base_url).rstrip("/")
         return json_response(
@@ -171,7 +175,7 @@ def routes(emu: EmulatorService, source: RecordingSource) -> list[Route]:
 
     async def one_page(session_id: str, page_id: str) -> RecordedPage:
         check_page_id(page_id)
-        _, recording, _ = recording_of(session_id)
+        _, recording, _ = await recording_of(session_id)
         for page in await pages_of(recording):
             if page.page_id == page_id:
                 return page
@@ -201,8 +205,8 @@ def routes(emu: EmulatorService, source: RecordingSource) -> list[Route]:
             raise ApiError(404, f"page {page_id} has no segment {index}")
         return Response(page.segments[index].data, media_type="video/mp2t")
 
-    def downloadable(session_id: str) -> SessionRecording:
-        session, recording, ended = recording_of(session_id)
+    async def downloadable(session_id: str) -> SessionRecording:
+        session, recording, ended = await recording_of(session_id)
         if not record_session_enabled(session):
             raise ApiError(
                 422,
@@ -241,7 +245,7 @@ def routes(emu: EmulatorService, source: RecordingSource) -> list[Route]:
 
     async def create_downloads(request: Request) -> Response:
         session_id = request.path_params["sid"]
-        recording = downloadable(session_id)
+        recording = await downloadable(session_id)
         pages = await pages_of(recording)
         if not pages:
             raise ApiError(404, f"Session {session_id} has no recording")
@@ -253,7 +257,7 @@ def routes(emu: EmulatorService, source: RecordingSource) -> list[Route]:
 
     async def list_downloads(request: Request) -> Response:
         session_id = request.path_params["sid"]
-        recording = downloadable(session_id)
+        recording = await downloadable(session_id)
         pages = await pages_of(recording)
         if not pages:
             raise ApiError(404, f"Session {session_id} has no recording")
@@ -281,7 +285,7 @@ def routes(emu: EmulatorService, source: RecordingSource) -> list[Route]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_ms / 1000
         while True:
-            _, recording, ended = recording_of(session_id)
+            _, recording, ended = await recording_of(session_id)
             if recording is not None:
                 frame = await newest_frame(recording, after, page_id, deadline)
                 if frame is not None:

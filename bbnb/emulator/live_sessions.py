@@ -13,6 +13,7 @@ sessions (the default) and the newest picture for the live view of all of them.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import hmac
@@ -40,6 +41,7 @@ log = logging.getLogger("bbnb.emulator")
 _LIVE = ("PENDING", "RUNNING")
 _WATCH_EVERY = 0.25
 _KEEP_ENDED = 200  # ended sessions whose logs and downloads stay readable
+_LAST_PICTURE_WAIT = 3.0  # seconds a closing session may spend picturing unpictured tabs
 
 USER_AGENTS = {
     "windows": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v} Safari/537.36",
@@ -267,6 +269,20 @@ class LiveSessions:
             running.add_done_callback(lambda _t: self._ending.pop(session_id, None))
         await asyncio.shield(running)
 
+    async def settle(self, session_id: str) -> None:
+        """If the session has ended, close its browser now (or wait while it closes).
+
+        The watcher would close it within a moment; a reader of the session's recording,
+        logs or downloads calls this first so it sees them whole, however soon it asks."""
+        session = self.emu.store.sessions.by_id.get(session_id)
+        if session is None:
+            return
+        status, ended = self.emu.session_state(session, self.emu.now())
+        if ended is None:
+            return
+        if self.browsers.get(session_id) is not None or session_id in self._ending:
+            await self.finish(session_id, status)
+
     def closed_flag(self, session_id: str) -> threading.Event:
         """Set once the session's browser is gone and its context saved (any thread may wait)."""
         return self._closed_flags.setdefault(session_id, threading.Event())
@@ -279,8 +295,43 @@ class LiveSessions:
             while len(self._closed_flags) > 4 * _KEEP_ENDED:
                 self._closed_flags.pop(next(iter(self._closed_flags)))
 
+    async def _last_pictures(self, session_id: str) -> None:
+        """Give each tab that the screencast has not pictured yet one picture before it closes.
+
+        The screencast sends a frame only after Chromium paints and the previous frame is
+        acknowledged; a run that opens a page and ends within a frame or two (a fast page
+        on a busy machine) would otherwise leave that page out of the replay."""
+        browser = self.browsers.get(session_id)
+        recording = self.emu.recordings.recording(session_id)
+        if browser is None or recording is None or browser.closing:
+            return
+        cdp = browser.cdp
+        with contextlib.suppress(CdpError, ConnectionError, TimeoutError, KeyError):
+            async with asyncio.timeout(_LAST_PICTURE_WAIT):
+                for info in await browser.pages():
+                    target = str(info["targetId"])
+                    if not recording.lacks_picture(target):
+                        continue
+                    attached = await cdp.send(
+                        "Target.attachToTarget", {"targetId": target, "flatten": True}
+                    )
+                    tab = str(attached["sessionId"])
+                    shot = await cdp.send(
+                        "Page.captureScreenshot",
+                        {"format": "jpeg", "quality": 55},
+                        session_id=tab,
+                    )
+                    recording.add_frame(
+                        target,
+                        base64.b64decode(shot["data"]),
+                        self.emu.now(),
+                        url=str(info.get("url", "")),
+                    )
+                    await cdp.send("Target.detachFromTarget", {"sessionId": tab})
+
     async def _close_browser(self, session: SessionRecord) -> None:
         persist = self._persisting_context(session)
+        await self._last_pictures(session.session_id)
         browser = await self.browsers.end(session.session_id, graceful=persist is not None)
         for task in self._recorders.pop(session.session_id, set()):
             task.cancel()

@@ -275,6 +275,16 @@ class SessionRecording:
             self.frames += 1
             return True
 
+    def lacks_picture(self, target: str) -> bool:
+        """True when page ``target`` would be recorded but has kept no picture yet."""
+        with self._lock:
+            return (
+                self.record
+                and self.finished_at is None
+                and not self.truncated
+                and target not in self._pages
+            )
+
     def _open_page(self, target: str, jpeg: bytes, t: float, url: str) -> PageRecording:
         width, height = 1280, 720
         try:

@@ -20,8 +20,8 @@ from playwright.sync_api import Browser, Error, Playwright, sync_playwright
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
-from bbnb import ManualClock
-from bbnb.emulator import Emulator, EmulatorConfig, RunningEmulator, serve_in_thread
+from bbnb import Client, ManualClock
+from bbnb.emulator import Emulator, EmulatorConfig, RunningEmulator, live_sessions, serve_in_thread
 from bbnb.emulator.browsers import find_browser
 
 pytestmark = [
@@ -315,6 +315,51 @@ def test_live_view_streams_jpeg_frames(bb: Browserbase, connect: Any) -> None:
     page.goto(live)
     page.wait_for_function("document.getElementById('v').naturalWidth > 0")
     bb.sessions.update(session.id, status="REQUEST_RELEASE")
+
+
+def test_a_tab_the_screencast_never_pictured_still_has_a_replay(
+    bb: Browserbase, connect: Any, site: str, running: RunningEmulator, monkeypatch: Any
+) -> None:
+    """A page shown too briefly for a screencast frame is pictured once as its session ends."""
+
+    async def never_paints(*_args: Any, **_kwargs: Any) -> Any:
+        return
+        yield  # an async generator that yields nothing, as a tab closed before its first paint
+
+    monkeypatch.setattr(live_sessions, "screencast", never_paints)
+    session = bb.sessions.create()
+    browser = connect(session.connect_url)
+    browser.contexts[0].pages[0].goto(site + "/")
+    browser.close()
+    assert _ended(running, session.id)
+    _assert_one_replayed_page(bb, running, session.id)
+
+
+def _assert_one_replayed_page(bb: Browserbase, running: RunningEmulator, session_id: str) -> None:
+    replay = bb.sessions.replays.retrieve(session_id)
+    assert replay.page_count == 1
+    playlist = httpx.get(replay.pages[0].url, headers={"X-BB-API-Key": running.api_key})
+    assert playlist.status_code == 200 and "#EXTINF" in playlist.text
+
+
+def test_a_run_is_replayable_the_moment_it_ends(
+    bb: Browserbase, site: str, running: RunningEmulator, monkeypatch: Any
+) -> None:
+    """Reading a finished run's replay at once waits for its browser to close and picture its tab."""
+
+    async def never_paints(*_args: Any, **_kwargs: Any) -> Any:
+        return
+        yield
+
+    monkeypatch.setattr(live_sessions, "screencast", never_paints)
+    with Client(api_key=running.api_key, base_url=running.base_url, poll_interval=0.05) as client:
+        run = client.agents.run(f"Go to {site}/ and report the title")
+        assert run.status == "COMPLETED", run.cause
+        _assert_one_replayed_page(bb, running, run.session_id)
+        assert any(
+            e.method == "Network.responseReceived"
+            for e in client.sessions.logs.list(run.session_id)
+        )
 
 
 def test_a_crashed_browser_ends_only_its_session(bb: Browserbase, running: RunningEmulator) -> None:
