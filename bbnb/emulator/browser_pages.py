@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 __all__ = ["BrowserPage", "BrowserPages"]
 
+_DOWNLOAD_EVENT_WAIT = 2.0  # seconds an aborted navigation may wait for its download event
+
 
 class BrowserPages:
     """Opens the tab of one session's real browser (see the module docstring)."""
@@ -94,6 +96,7 @@ class BrowserPage:
         self._loaded = asyncio.Event()
         self._responses: dict[str, tuple[int, str]] = {}  # loaderId -> (status, mimeType)
         self._downloads: dict[str, str] = {}  # frameId -> suggested file name
+        self._download_began = asyncio.Event()
         self._unsubscribe: list[Callable[[], None]] = []
 
     async def start(self) -> None:
@@ -130,6 +133,7 @@ class BrowserPage:
 
     def _on_download(self, params: dict[str, Any], _session: str | None) -> None:
         self._downloads[str(params.get("frameId", ""))] = str(params.get("suggestedFilename", ""))
+        self._download_began.set()
 
     async def _send(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         return await self.cdp.send(method, params, session_id=self.cdp_session)
@@ -145,7 +149,8 @@ class BrowserPage:
                 loader = str(nav.get("loaderId", ""))
                 error = nav.get("errorText")
                 if error:
-                    await asyncio.sleep(0)  # let a download event queued with it arrive
+                    if "ERR_ABORTED" in str(error):
+                        await self._download_of(frame)
                     if frame in self._downloads:
                         return Navigation(
                             url=url,
@@ -173,6 +178,14 @@ class BrowserPage:
             content_type=mime or "text/html",
             ms=(time.perf_counter() - started) * 1000,
         )
+
+    async def _download_of(self, frame: str) -> None:
+        """Wait briefly for the download event of an aborted navigation (it may come after)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_DOWNLOAD_EVENT_WAIT):
+                while frame not in self._downloads:
+                    self._download_began.clear()
+                    await self._download_began.wait()
 
     async def _evaluate(self, expression: str) -> Any:
         answer = await self._send(

@@ -7,7 +7,9 @@ HTTP-only pages cannot see, so each assertion proves the real browser did the wo
 from __future__ import annotations
 
 import base64
+import io
 import threading
+import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -32,8 +34,20 @@ document.body.appendChild(t);
 </script></body></html>"""
 
 
+CSV = b"city,visitors\nLyon,12\n"
+
+
 class _Pages(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
+        if self.path.startswith("/data.csv"):
+            body = CSV
+            self.send_response(200)
+            self.send_header("content-type", "text/csv")
+            self.send_header("content-disposition", 'attachment; filename="data.csv"')
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         body = JS_PAGE if self.path.startswith("/js") else b"<title>Plain</title><h1>Plain</h1>"
         self.send_response(200)
         self.send_header("content-type", "text/html; charset=utf-8")
@@ -108,6 +122,22 @@ def test_agent_fails_cleanly_on_an_unreachable_page(client: bbnb.Client) -> None
     run = client.agents.run("Open http://127.0.0.1:9/ and report the title", raise_on_failure=False)
     assert run.status == "FAILED"
     assert run.cause is not None and run.cause.code
+
+
+def test_a_link_that_downloads_is_a_download_not_a_failure(client: bbnb.Client, site: str) -> None:
+    """Chromium aborts a navigation that becomes a download; the agent records the file."""
+    run = client.agents.run(f"Open {site}/data.csv and report the page title")
+    assert run.status == "COMPLETED", run.cause
+    gotos = [
+        part.output
+        for m in client.agents.runs.messages(run.id)
+        for part in m.message.parts
+        if part.type == "tool-result" and part.tool_name == "goto"
+    ]
+    assert [g.get("download") for g in gotos] == ["data.csv"]
+    saved = io.BytesIO(client.sessions.downloads.list(str(run.session_id)))
+    with zipfile.ZipFile(saved) as archive:
+        assert [archive.read(n) for n in archive.namelist()] == [CSV]
 
 
 @pytest.mark.parametrize(
