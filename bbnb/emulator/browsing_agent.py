@@ -44,7 +44,13 @@ _PLACEHOLDER = re.compile(r"%([A-Za-z_][A-Za-z0-9_.-]*)%")
 _ALL_WORDS = re.compile(r"\b(all|every|each)\b", re.IGNORECASE)
 _COUNT = re.compile(r"\b(?:top|first|latest|newest)\s+(\d{1,3})\b", re.IGNORECASE)
 _LINK_STOP = frozenset(
-    ["our", "the", "a", "an", "of", "and", "to", "in", "on", "for", "home", "page", "more", "all"]
+    {
+        *("our", "the", "a", "an", "of", "and", "to", "in", "on", "for", "home", "page"),
+        *("more", "all"),
+        # the words a task asks with: "report the title" must not follow a link named "Report"
+        *("report", "tell", "give", "return", "extract", "find", "get", "show", "list"),
+        *("open", "visit", "read", "fetch", "collect", "what", "which", "how", "many"),
+    }
 )
 MAX_PAGES = 60
 MAX_START_URLS = 3

@@ -73,6 +73,9 @@ class _Pages(BaseHTTPRequestHandler):
                 f"<table><tr><th>City</th><th>Population</th><th>Country</th></tr>{rows}</table>"
             )
             body = _html("Nordic cities", f"<h1>Cities</h1>{table}")
+        elif path == "/":
+            links = "<a href='/title'>Report</a> <a href='/table'>Cities</a>"
+            body = _html("Front page of the test", f"<h1>Front</h1>{links}")
         elif path == "/title":
             body = _html("A page served by the test", "<h1>Hello</h1><a href='/table'>Table</a>")
         elif path == "/list":
@@ -201,6 +204,25 @@ def test_reports_the_page_title(run_task: Any, site: str, schema: Any, expected:
     done, _ = run_task(f"Open {site}/title and report the page title", **body)
     output = done["result"]["output"]
     assert output == expected if schema else expected in output
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("task", "title"),
+    [
+        ("Go to {site}/ and report the title", "Front page of the test"),
+        ("Go to {site}/ and list the cities", "Nordic cities"),
+    ],
+    ids=["asking-word-is-not-a-link", "named-link-is-followed"],
+)
+def test_follows_a_link_the_task_names_not_one_its_verb_names(
+    run_task: Any, site: str, task: str, title: str
+) -> None:
+    """A link named like the task's subject is followed; one named like its verb ("report") is not."""
+    done, messages = run_task(task.format(site=site))
+    assert done["status"] == "COMPLETED", done.get("cause")
+    assert f"titled '{title}'" in done["result"]["output"]
+    assert len(_gotos(messages)) == (1 if title.startswith("Front") else 2)
 
 
 @pytest.mark.e2e
