@@ -31,7 +31,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from bbnb.emulator.browsers.cdp import CdpClient, CdpError
-from bbnb.emulator.pages import Navigation, Page, PageError, reachable_here
+from bbnb.emulator.pages import Navigation, Page, PageError, closed_web, reachable_here
 
 if TYPE_CHECKING:
     from bbnb.emulator.live_sessions import LiveSessions
@@ -54,8 +54,9 @@ class BrowserPages:
         return f"BrowserPages({self.session_id!r})"
 
     def can_open(self, url: str) -> bool:
-        """The same pages as over HTTP: the local web and this machine (no internet here)."""
-        return reachable_here(url)
+        """The same pages as over HTTP: the local web and this machine, or any page when the
+        emulator has ``open_web`` on."""
+        return reachable_here(url, open_web=self.live.emu.config.open_web)
 
     def open(self) -> AbstractAsyncContextManager[Page]:
         """The session's first tab, attached for this use and detached after it."""
@@ -77,7 +78,7 @@ class BrowserPages:
             created = await cdp.send("Target.createTarget", {"url": "about:blank"})
             target_id = str(created["targetId"])
         attached = await cdp.send("Target.attachToTarget", {"targetId": target_id, "flatten": True})
-        page = BrowserPage(cdp, str(attached["sessionId"]))
+        page = BrowserPage(cdp, str(attached["sessionId"]), allowed=self.can_open)
         try:
             await page.start()
             yield page
@@ -90,9 +91,12 @@ class BrowserPages:
 class BrowserPage:
     """One attached tab (the ``Page`` protocol over CDP)."""
 
-    def __init__(self, cdp: CdpClient, cdp_session: str) -> None:
+    def __init__(
+        self, cdp: CdpClient, cdp_session: str, *, allowed: Callable[[str], bool] | None = None
+    ) -> None:
         self.cdp = cdp
         self.cdp_session = cdp_session
+        self._allowed = allowed
         self._loaded = asyncio.Event()
         self._responses: dict[str, tuple[int, str]] = {}  # loaderId -> (status, mimeType)
         self._downloads: dict[str, str] = {}  # frameId -> suggested file name
@@ -140,6 +144,8 @@ class BrowserPage:
 
     async def goto(self, url: str, *, time_limit: float) -> Navigation:
         """Navigate and wait for the load event (see the module docstring)."""
+        if self._allowed is not None and not self._allowed(url):
+            raise PageError("NAVIGATION_BLOCKED", closed_web(url))
         started = time.perf_counter()
         self._loaded.clear()
         try:

@@ -1,7 +1,7 @@
 """Agent runs worked by the browsing agent: when, how they start, and their messages.
 
 A run whose task names a page the emulator's pages can open (the local web, a
-loopback server; any page once a real browser is wired) is worked for real by
+loopback server; any page with ``EmulatorConfig(open_web=True)``) is worked for real by
 ``bbnb.emulator.browsing_agent`` in the background.  While it works, the run is
 RUNNING, whatever the emulator's clock says (a ``ManualClock`` does not hurry real
 work); when it ends, its duration, outcome, cause, result and messages are stored
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from bbnb.emulator.browser_pages import BrowserPages
 from bbnb.emulator.browsing_agent import AgentOutcome, AgentStopped, browse, substitute, task_urls
-from bbnb.emulator.pages import HttpPages, PageOpener
+from bbnb.emulator.pages import HttpPages, PageOpener, closed_web
 from bbnb.emulator.records import RunRecord
 from bbnb.emulator.wire import iso, stable_uuid
 
@@ -40,7 +40,7 @@ def opener_of(emu: EmulatorService, session_id: str | None = None) -> PageOpener
         return opener
     if session_id is not None and emu.live.real:
         return BrowserPages(emu.live, session_id)
-    return HttpPages(emu.config.seed)
+    return HttpPages(emu.config.seed, open_web=emu.config.open_web)
 
 
 def fallback_reason(task: str, pause_when: str | None) -> str:
@@ -50,10 +50,7 @@ def fallback_reason(task: str, pause_when: str | None) -> str:
     urls = task_urls(task)
     if not urls:
         return "the task names no page to open"
-    return (
-        f"{urls[0]} cannot be opened here (without a browser the emulator reaches only "
-        "the local web, *.bbnb.test, and 127.0.0.1)"
-    )
+    return closed_web(urls[0])
 
 
 def _browsable(emu: EmulatorService, run: RunRecord, opener: PageOpener) -> bool:

@@ -88,6 +88,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
         metavar="N",
         help="browsers kept launched ahead so a create does not wait (default 1)",
     )
+    real.add_argument(
+        "--open-web",
+        action="store_true",
+        help="let the agent and built-in functions open any page, the internet included "
+        "(default: only the local web, *.bbnb.test, and 127.0.0.1)",
+    )
     limits = parser.add_argument_group("limits (Developer plan defaults)")
     limits.add_argument(
         "--max-concurrent",
@@ -159,6 +165,7 @@ def build_config(args: argparse.Namespace) -> EmulatorConfig:
         browsers=args.browsers,
         max_browsers=args.max_browsers,
         warm_browsers=args.warm_browsers,
+        open_web=args.open_web,
     )
 
 
@@ -220,6 +227,10 @@ def _banner(base_url: str, server: RunningEmulator, out: TextIO) -> None:
         f"  BROWSERBASE_BASE_URL={base_url}",
         f"  BROWSERBASE_API_KEY={config.api_key}",
         kind,
+        "  the agent and built-ins open any page (--open-web)"
+        if config.open_web
+        else f"  the agent and built-ins open the local web ({base_url}/web/) and 127.0.0.1; "
+        "--open-web for any page",
         f"  seed={config.seed} speed={config.speed:g} storage={config.db_path or 'memory'}",
         "  press Ctrl-C to stop",
     ]

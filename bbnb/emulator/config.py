@@ -13,9 +13,11 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DEFAULT_API_KEY", "EmulatorConfig"]
+__all__ = ["DEFAULT_API_KEY", "OPEN_WEB_ENV", "EmulatorConfig"]
 
 DEFAULT_API_KEY = "bb_emulator_local_key"
+#: ``BBNB_OPEN_WEB=1``: the embedded emulator's agent and built-ins may open any page.
+OPEN_WEB_ENV = "BBNB_OPEN_WEB"
 
 
 def _check_rate(name: str, value: float) -> None:
@@ -65,6 +67,9 @@ class EmulatorConfig:
     browsers: str = "simulated"
     max_browsers: int | None = None  # None: from the machine's cores and memory
     warm_browsers: int = 1
+    # The agent and built-in functions open only the local web and 127.0.0.1 unless this
+    # is True (then any http(s) page, the internet included, on a machine that has it).
+    open_web: bool = False
     # Chromium --host-resolver-rules; {port} and {host} are the emulator's own address.
     host_rules: tuple[str, ...] = ("MAP *.bbnb.test 127.0.0.1:{port}",)
 

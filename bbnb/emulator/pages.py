@@ -40,6 +40,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from bbnb.emulator.config import OPEN_WEB_ENV
 from bbnb.emulator.web import DOMAIN, LocalWeb
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "Page",
     "PageError",
     "PageOpener",
+    "closed_web",
     "is_local_web",
     "is_loopback",
     "normalize_url",
@@ -124,10 +126,23 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def reachable_here(url: str) -> bool:
-    """Whether the emulator's pages may open ``url``: the local web and this machine."""
-    host = urlsplit(normalize_url(url)).hostname or ""
-    return is_local_web(host) or is_loopback(host)
+def closed_web(url: str) -> str:
+    """Why the emulator's agent and built-ins do not open ``url``, and how to let them."""
+    return (
+        f"{url} is closed to the emulator's agent and built-ins: they open only the local "
+        f"web (*.{DOMAIN}) and 127.0.0.1 unless the emulator has open_web on "
+        f"({OPEN_WEB_ENV}=1 for the embedded one, `bbnb emulator --open-web`)"
+    )
+
+
+def reachable_here(url: str, *, open_web: bool = False) -> bool:
+    """Whether the emulator's pages may open ``url``: the local web and this machine, or
+    with ``open_web`` any http(s) page."""
+    parts = urlsplit(normalize_url(url))
+    host = parts.hostname or ""
+    if is_local_web(host) or is_loopback(host):
+        return True
+    return open_web and bool(host) and parts.scheme in ("http", "https")
 
 
 def normalize_url(url: str) -> str:
@@ -149,23 +164,20 @@ def _tls() -> ssl.SSLContext:
 
 
 class _Router(httpx.AsyncBaseTransport):
-    """Local web in-process, loopback over HTTP, anything else refused."""
+    """Local web in-process, loopback over HTTP, other hosts only with ``open_web``."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, open_web: bool) -> None:
         self._web = httpx.ASGITransport(app=LocalWeb(seed), client=("127.0.0.1", 40000))
         self._net = httpx.AsyncHTTPTransport(retries=0, verify=_tls())
+        self._open_web = open_web
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         host = request.url.host
         if is_local_web(host):
             return await self._web.handle_async_request(request)
-        if is_loopback(host):
+        if is_loopback(host) or self._open_web:
             return await self._net.handle_async_request(request)
-        raise httpx.ConnectError(
-            f"net::ERR_BLOCKED: {host} is not reachable without a browser; the emulator's "
-            f"HTTP pages reach only the local web (*.{DOMAIN}) and 127.0.0.1",
-            request=request,
-        )
+        raise httpx.ConnectError(f"net::ERR_BLOCKED: {closed_web(host)}", request=request)
 
     async def aclose(self) -> None:
         await self._web.aclose()
@@ -214,15 +226,17 @@ class HttpPage:
 
 
 class HttpPages:
-    """A ``PageOpener`` over HTTP for the local web of ``seed`` and loopback servers."""
+    """A ``PageOpener`` over HTTP for the local web of ``seed`` and loopback servers (and
+    any http(s) page with ``open_web``)."""
 
-    name = "HTTP pages (no browser: local web and 127.0.0.1 only, no JavaScript)"
-
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, *, open_web: bool = False) -> None:
         self.seed = seed
+        self.open_web = open_web
+        where = "any page" if open_web else "local web and 127.0.0.1 only"
+        self.name = f"HTTP pages (no browser: {where}, no JavaScript)"
 
     def can_open(self, url: str) -> bool:
-        return reachable_here(url)
+        return reachable_here(url, open_web=self.open_web)
 
     def open(self) -> AbstractAsyncContextManager[Page]:
         return self._open()
@@ -230,7 +244,7 @@ class HttpPages:
     @asynccontextmanager
     async def _open(self) -> AsyncIterator[Page]:
         client = httpx.AsyncClient(
-            transport=_Router(self.seed),
+            transport=_Router(self.seed, self.open_web),
             follow_redirects=True,
             max_redirects=10,
             timeout=None,

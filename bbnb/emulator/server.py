@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import uvicorn
 
-from bbnb.emulator.config import EmulatorConfig
+from bbnb.emulator.config import OPEN_WEB_ENV, EmulatorConfig
 from bbnb.emulator.emulator import Emulator
 from bbnb.emulator.faults import DroppedConnection
 from bbnb.emulator.functions import Duration, Handler
@@ -218,6 +218,22 @@ def embedded_speed() -> float:
     return speed
 
 
+def embedded_open_web() -> bool:
+    """Whether the embedded emulator's agent and built-ins may open any page (``BBNB_OPEN_WEB``).
+
+    Off by default: they open the local web (``*.bbnb.test``) and 127.0.0.1, so nothing
+    a notebook runs offline reaches the internet.  ``BBNB_OPEN_WEB=1`` opens the rest
+    (on a machine that has the internet).  Sessions driven over ``connectUrl`` are never
+    limited: their Chromium goes wherever your code sends it.
+    """
+    raw = os.environ.get(OPEN_WEB_ENV, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{OPEN_WEB_ENV}={raw!r} is not one of 1/true/yes/on or 0/false/no/off")
+
+
 def embedded_browsers() -> str:
     """Which browsers the embedded emulator gives its sessions (``BBNB_BROWSERS``).
 
@@ -245,6 +261,7 @@ def embedded(**overrides: Any) -> RunningEmulator:
         if _embedded is None or not _embedded.running:
             overrides.setdefault("speed", embedded_speed())
             overrides.setdefault("browsers", embedded_browsers())
+            overrides.setdefault("open_web", embedded_open_web())
             _embedded = serve_in_thread(EmulatorConfig.realistic(**overrides))
             atexit.register(_embedded.stop)
         return _embedded

@@ -15,6 +15,7 @@ from bbnb.emulator.browsers import INSTALL_HINT, BrowserManager, find_browser
 from bbnb.emulator.browsers import manager as manager_module
 from bbnb.emulator.browsers.rules import RequestRules
 from bbnb.emulator.cli import build_config, configure_parser
+from bbnb.emulator.server import embedded_open_web
 from bbnb.models import SessionCreateParams
 
 
@@ -147,6 +148,32 @@ def test_cli_browser_options(argv: list[str], expected: tuple[str, int | None, i
     args = configure_parser(argparse.ArgumentParser()).parse_args(argv)
     config = build_config(args)
     assert (config.browsers, config.max_browsers, config.warm_browsers) == expected
+
+
+@pytest.mark.parametrize(("argv", "open_web"), [([], False), (["--open-web"], True)])
+def test_cli_open_web(argv: list[str], open_web: bool) -> None:
+    """--open-web lets the agent and built-ins open any page; off by default."""
+    args = configure_parser(argparse.ArgumentParser()).parse_args(argv)
+    assert build_config(args).open_web is open_web
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("", False), ("0", False), ("off", False), ("1", True), ("TRUE", True), ("yes", True)],
+)
+def test_embedded_open_web_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: bool
+) -> None:
+    """BBNB_OPEN_WEB switches the embedded emulator's open web on; unset means off."""
+    monkeypatch.setenv("BBNB_OPEN_WEB", value)
+    assert embedded_open_web() is expected
+
+
+def test_embedded_open_web_rejects_a_typo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A value that is neither on nor off says which values work."""
+    monkeypatch.setenv("BBNB_OPEN_WEB", "sure")
+    with pytest.raises(ValueError, match="BBNB_OPEN_WEB='sure' is not one of"):
+        embedded_open_web()
 
 
 def test_cli_rejects_an_unknown_browsers_mode(capsys: pytest.CaptureFixture[str]) -> None:

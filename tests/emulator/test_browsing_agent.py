@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 from bbnb import ManualClock
 from bbnb.emulator import Emulator
 from bbnb.emulator.browsing_agent import browse, task_urls
-from bbnb.emulator.pages import HttpPages
+from bbnb.emulator.pages import HttpPages, reachable_here
 from bbnb.emulator.web import ground_truth
 from tests.emulator.contract import OpenAPI, check_response
 
@@ -347,6 +347,26 @@ def test_unopenable_task_falls_back_and_says_so(run_task: Any) -> None:
     assert done["status"] == "COMPLETED" and "generated values" in done["result"]["summary"]
     assert messages[0]["message"]["content"].startswith("No page was read")
     assert "shop.example.com" in messages[0]["message"]["content"]
+    assert "BBNB_OPEN_WEB=1" in messages[0]["message"]["content"], "says how to open the web"
+
+
+@pytest.mark.parametrize(
+    ("url", "closed", "open_"),
+    [
+        ("http://shop.bbnb.test/", True, True),
+        ("127.0.0.1:8000/a", True, True),
+        ("https://example.com/", False, True),
+        ("example.com", False, True),
+        ("file:///etc/passwd", False, False),
+        ("ftp://example.com/x", False, False),
+    ],
+)
+def test_which_pages_the_agent_may_open(url: str, closed: bool, open_: bool) -> None:
+    """Local web and loopback always; other http(s) pages only with open_web; never files."""
+    assert reachable_here(url) is closed
+    assert reachable_here(url, open_web=True) is open_
+    assert HttpPages(0, open_web=True).can_open(url) is open_
+    assert HttpPages(0).can_open(url) is closed
 
 
 @pytest.mark.parametrize(

@@ -117,6 +117,36 @@ def test_agent_reads_what_javascript_built(
     assert emulator.emulator.live.browsers.get(str(run.session_id)) is None
 
 
+def test_open_web_lets_the_agent_open_a_public_name(site: str) -> None:
+    """With open_web a page outside the local web is read for real; without it, not opened.
+
+    Chromium maps the public name to the test's own server, so nothing leaves this machine."""
+    port = site.rsplit(":", 1)[1]
+    rules = ("MAP *.bbnb.test 127.0.0.1:{port}", f"MAP www.example.com 127.0.0.1:{port}")
+    task = "Open http://www.example.com/js and report the title"
+    for open_web in (True, False):
+        config = EmulatorConfig(
+            browsers="real", warm_browsers=0, host_rules=rules, open_web=open_web, speed=20
+        )
+        with (
+            serve(config) as running,
+            bbnb.Client(api_key=running.api_key, base_url=str(running.base_url)) as client,
+        ):
+            run = client.agents.run(task)
+            first = str(next(iter(client.agents.runs.messages(run.id))).message.content)
+            inv = client.functions.invoke("page-title", params={"url": "http://www.example.com/js"})
+            title = client.functions.invocations.wait(inv.id)
+            logs = " ".join(e.message for e in client.functions.invocations.logs(inv.id).logs)
+        assert run.status == "COMPLETED", run.cause
+        if open_web:
+            assert "titled 'Built by JavaScript'" in str(run.result)
+            assert title.status == "COMPLETED", logs
+            assert title.results["title"] == "Built by JavaScript"
+        else:
+            assert first.startswith("No page was read") and "open_web" in first
+            assert title.status == "FAILED" and "NAVIGATION_BLOCKED" in logs, logs
+
+
 def test_agent_fails_cleanly_on_an_unreachable_page(client: bbnb.Client) -> None:
     """A page that does not answer ends the run FAILED with a cause, not a made-up answer."""
     run = client.agents.run("Open http://127.0.0.1:9/ and report the title", raise_on_failure=False)
