@@ -218,7 +218,7 @@ class AgentTask(ShowsRunPanel, UsesClient, w.VBox):  # type: ignore[misc]
         self.badge.update(client)
         self.cached = self.cache.lookup(client, "agent", None, params.to_wire(), refresh=refresh)
         if self.cached is not None:
-            self.panel.show_cached(self.cached.run, self.cached.age)
+            self.panel.show_cached(self.cached.run, self.cached.age, client)
             return self.cached.run
         try:
             return self.panel.start(AgentDriver(client, params), client.clock)

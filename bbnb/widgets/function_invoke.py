@@ -165,7 +165,7 @@ class FunctionInvoke(ShowsRunPanel, UsesClient, w.VBox):  # type: ignore[misc]
             client, "function", self.function_id, body.to_wire(), refresh=refresh
         )
         if self.cached is not None:
-            self.panel.show_cached(self.cached.run, self.cached.age)
+            self.panel.show_cached(self.cached.run, self.cached.age, client)
             return self.cached.run
         try:
             return self.panel.start(FunctionDriver(client, self.function_id, body), client.clock)

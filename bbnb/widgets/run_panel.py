@@ -266,8 +266,9 @@ class RunPanel(w.VBox):  # type: ignore[misc]
         self.pause_box.layout.display = "none"
         self._end_watch()
 
-    def show_cached(self, item: Any, age: str) -> None:
-        """Show an answer from the result cache (no run was created) with a Run again button."""
+    def show_cached(self, item: Any, age: str, client: Any = None) -> None:
+        """Show an answer from the result cache (no run was created) with a Run again button,
+        and, given the ``client`` of its server, the cached run's replay while it is kept."""
         self._clear(None, None)
         self.item = item
         self._show(item)
@@ -276,6 +277,11 @@ class RunPanel(w.VBox):  # type: ignore[misc]
             f"run {html.escape(str(getattr(item, 'id', '')))}; no new run was created</span>"
         )
         self.cache_box.layout.display = "flex"
+        try:
+            # The cached run's recording, while its server still keeps it; quietly none after.
+            self._show_replay(item, quiet=True, client=client)
+        except Exception:
+            self.watch.layout.display = "none"
         self._call_done(item)
 
     def _hide_cached(self) -> None:
@@ -373,10 +379,13 @@ class RunPanel(w.VBox):  # type: ignore[misc]
         self.watch.children = [w.VBox()]
         self.watch.layout.display = "none"
 
-    def _show_replay(self, item: Any) -> None:
-        """Replace the live view by the session's replay once the run is done."""
+    def _show_replay(self, item: Any, *, quiet: bool = False, client: Any = None) -> None:
+        """Replace the live view by the session's replay once the run is done.
+
+        ``quiet``: show the section only if frames were found (a cached run's recording
+        may be gone with its server: that is not an error)."""
         session_id = getattr(item, "session_id", None)
-        client = self._client()
+        client = client if client is not None else self._client()
         self._stop_live()
         if not self.live or not session_id or client is None:
             self.watch.layout.display = "none"
@@ -388,7 +397,10 @@ class RunPanel(w.VBox):  # type: ignore[misc]
         self.watch.set_title(0, f"Replay ({len(replay.frames)} frames)")
         self.watch.selected_index = 0
         # Nothing recorded (a simulated session, recordSession off): no empty section.
-        self.watch.layout.display = "" if replay.frames or replay.box.errors else "none"
+        shown = bool(replay.frames) or (bool(replay.box.errors) and not quiet)
+        self.watch.layout.display = "" if shown else "none"
+        if not shown and quiet:
+            self._end_watch()
 
     # -- the waiting thread ----------------------------------------------------------
 

@@ -56,6 +56,8 @@ def test_same_task_twice_is_answered_from_the_cache(
     assert again.panel.cache_box.layout.display == "flex"
     assert not again.panel.again_button.disabled
     assert "bbnb-result-table" in again.panel.result_html.value
+    # a simulated session recorded nothing: no replay section, and no error either
+    assert again.replay is None and again.panel.watch.layout.display == "none"
     assert bool(again.frame["_cached"].iloc[0])
     assert again.frame["_cached_at"].notna().all()
     data = [c for c in first.frame.columns if not c.startswith("_")]

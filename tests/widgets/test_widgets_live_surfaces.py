@@ -131,6 +131,27 @@ def test_function_invoke_shows_the_live_browser_then_its_replay(
         form.close()
 
 
+def test_a_cached_answer_shows_the_original_runs_replay(client: bbnb.Client, site: str) -> None:
+    """Re-running an identical task creates no run, and still shows what the browser did."""
+    task = f"Go to {site}/ticker and report the title of the page"
+    first = AgentTask(task, client=client, poll_interval=0.25)
+    again = AgentTask(task, client=client, poll_interval=0.25)
+    try:
+        first.run()
+        run = first.wait(SETTLE)
+        assert run.status == "COMPLETED", first.errors
+        again.run()
+        cached = again.wait(SETTLE)
+        assert again.cached is not None and cached.id == run.id, "answered from the cache"
+        assert again.replay is not None and again.replay.frames, "the original run's replay"
+        assert again.replay.session_id == run.session_id
+        assert again.panel.watch.layout.display == ""
+        assert again.errors == []
+    finally:
+        first.close()
+        again.close()
+
+
 def test_agent_task_close_mid_run_stops_its_threads(client: bbnb.Client, site: str) -> None:
     """Closing the form while the run works ends the watcher and the live view's thread."""
     task = AgentTask(f"Go to {site}/ticker and report the title", client=client, poll_interval=0.25)
