@@ -317,16 +317,18 @@ def test_live_view_streams_jpeg_frames(bb: Browserbase, connect: Any) -> None:
     bb.sessions.update(session.id, status="REQUEST_RELEASE")
 
 
+async def _never_paints(*_args: Any, **_kwargs: Any) -> Any:
+    """A screencast that yields no frame, as for a tab closed before its first paint."""
+    return
+    yield
+
+
 def test_a_tab_the_screencast_never_pictured_still_has_a_replay(
     bb: Browserbase, connect: Any, site: str, running: RunningEmulator, monkeypatch: Any
 ) -> None:
     """A page shown too briefly for a screencast frame is pictured once as its session ends."""
 
-    async def never_paints(*_args: Any, **_kwargs: Any) -> Any:
-        return
-        yield  # an async generator that yields nothing, as a tab closed before its first paint
-
-    monkeypatch.setattr(live_sessions, "screencast", never_paints)
+    monkeypatch.setattr(live_sessions, "screencast", _never_paints)
     session = bb.sessions.create()
     browser = connect(session.connect_url)
     browser.contexts[0].pages[0].goto(site + "/")
@@ -347,11 +349,7 @@ def test_a_run_is_replayable_the_moment_it_ends(
 ) -> None:
     """Reading a finished run's replay at once waits for its browser to close and picture its tab."""
 
-    async def never_paints(*_args: Any, **_kwargs: Any) -> Any:
-        return
-        yield
-
-    monkeypatch.setattr(live_sessions, "screencast", never_paints)
+    monkeypatch.setattr(live_sessions, "screencast", _never_paints)
     with Client(api_key=running.api_key, base_url=running.base_url, poll_interval=0.05) as client:
         run = client.agents.run(f"Go to {site}/ and report the title")
         assert run.status == "COMPLETED", run.cause
