@@ -322,8 +322,13 @@ def _paths(paths: list[str]) -> str:
 
 def _final_text(extraction: Extraction, opened: list[str]) -> str:
     pages = ", ".join(opened[:5]) + (" ..." if len(opened) > 5 else "")
-    found = _paths(list(extraction.how())) or "nothing the schema asks for"
-    text = f"Done. I read {len(opened)} page(s): {pages}. Found: {found}."
+    count = "1 page" if len(opened) == 1 else f"{len(opened)} pages"
+    how = extraction.how()
+    if list(how) == ["answer"]:  # no schema: the answer is what the page says of itself
+        found = how["answer"]
+    else:
+        found = _paths(list(how)) or "nothing the schema asks for"
+    text = f"Done. I read {count}: {pages}. Found: {found}."
     if extraction.missing:
         text += f" Not found: {_paths(extraction.missing)}."
     return text

@@ -11,7 +11,7 @@ Screenshots go to ``test-artifacts/e2e/``.
 
 from __future__ import annotations
 
-import shutil
+import json
 from pathlib import Path
 
 import pytest
@@ -30,6 +30,26 @@ PARTIAL_CLIENT = (
     "partial = serve_in_thread(EmulatorConfig(seed=5, speed=50, partial_result_rate=1.0))\n"
     "partial_client = bbnb.Client(base_url=partial.base_url, api_key=partial.api_key)"
 )
+
+
+# The lab's kernels get the e2e emulator's key; a new user has none.
+NEW_USER_CELL = (
+    "# e2e: run as a new user would, with no Browserbase key or URL\n"
+    "import os\n"
+    "for _name in [n for n in os.environ if n.startswith('BROWSERBASE_')]:\n"
+    "    del os.environ[_name]"
+)
+
+
+def _cell(source: str) -> dict[str, object]:
+    return {
+        "cell_type": "code",
+        "id": "e2e-new-user",
+        "metadata": {},
+        "execution_count": None,
+        "outputs": [],
+        "source": source,
+    }
 
 
 def _visible_errors(lab: Lab, scope: str) -> int:
@@ -67,7 +87,7 @@ def test_agent_task_empty_running_done(lab: Lab) -> None:
     assert "SIMULATED" in lab.page.locator(f"{form} .bbnb-simulated-badge").inner_text()
     lab.screenshot("empty", form)
     lab.page.locator(".bbnb-task textarea").fill(
-        "Read every article on example.com and report the longest title"
+        "Open http://slow.bbnb.test/?seconds=4 and report the page title"
     )
     lab.page.locator(".bbnb-task textarea").press("Tab")
     lab.page.locator(f"{form} .bbnb-run").click()
@@ -78,6 +98,9 @@ def test_agent_task_empty_running_done(lab: Lab) -> None:
     lab.page.locator(".bbnb-result .bbnb-result-table").wait_for(state="visible", timeout=60_000)
     assert lab.page.locator(f"{form} .bbnb-run-panel button:has-text('Stop')").is_hidden()
     lab.screenshot("done", form)
+    assert "Slow page (4 s)" in lab.page.locator(f"{form} .bbnb-result-table").inner_text(), (
+        "the answer was read from the local web's page, not generated"
+    )
     assert lab.widget_errors() == []
     assert lab.blocked == [], f"requests left 127.0.0.1: {lab.blocked}"
 
@@ -156,8 +179,12 @@ def test_function_invoke_unknown_id_leaves_form_ready(lab: Lab) -> None:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_after_run_all_has_no_error_output(lab: Lab, path: Path) -> None:
-    """Run All on each tutorial notebook: every cell runs and nothing is error-styled."""
-    shutil.copy(path, lab.server.root / path.name)
+    """Run All on each tutorial notebook as a new user would (no key: the notebook's own
+    embedded emulator, real Chromium when installed): every cell runs, nothing is
+    error-styled."""
+    notebook = json.loads(path.read_text())
+    notebook["cells"].insert(0, _cell(NEW_USER_CELL))
+    (lab.server.root / path.name).write_text(json.dumps(notebook))
     lab.open(path.name)
     lab.run_all()
     _wait_all_cells_ran(lab, timeout_s=300)
