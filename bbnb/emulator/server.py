@@ -14,6 +14,7 @@ import concurrent.futures
 import logging
 import os
 import threading
+import warnings
 from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any, TypeVar
@@ -267,6 +268,25 @@ def embedded(**overrides: Any) -> RunningEmulator:
         return _embedded
 
 
+def _warn_if_clients_look_elsewhere(function_id: str, embedded_url: str) -> None:
+    """Say so when ``bbnb.Client()`` would not talk to the emulator a handler went to."""
+    key = os.environ.get("BROWSERBASE_API_KEY", "").strip()
+    url = os.environ.get("BROWSERBASE_BASE_URL", "").strip().rstrip("/")
+    if not key and not url:
+        return  # a default client uses this very embedded emulator
+    if url == embedded_url.rstrip("/"):
+        return
+    where = url or "Browserbase"
+    warnings.warn(
+        f"function {function_id!r} is registered on the embedded emulator ({embedded_url}), "
+        f"but BROWSERBASE_API_KEY / BROWSERBASE_BASE_URL send a default bbnb.Client() to "
+        f"{where}, which cannot see it. Invoke it with "
+        "bbnb.Client(base_url=bbnb.emulator.embedded().base_url), or unset those variables.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
 def function(
     name: str | None = None,
     *,
@@ -283,12 +303,15 @@ def function(
 
     def register(handler: Handler) -> Handler:
         target = emulator if emulator is not None else embedded()
+        function_id = name or handler.__name__.replace("_", "-")
         target.emulator.register_function(
-            name or handler.__name__.replace("_", "-"),
+            function_id,
             handler,
             duration=duration,
             session_create_params=session_create_params,
         )
+        if emulator is None:
+            _warn_if_clients_look_elsewhere(function_id, target.base_url)
         return handler
 
     return register

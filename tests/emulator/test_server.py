@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import io
 import threading
+import warnings
+from typing import Any
 
 import httpx
 import pytest
 
-from bbnb.emulator import RunningEmulator, embedded, serve_in_thread
+from bbnb.emulator import EmulatorConfig, RunningEmulator, embedded, serve_in_thread
+from bbnb.emulator import server as server_module
 from bbnb.emulator.cli import build_config, configure_parser, run
 from tests.emulator.contract import OpenAPI, check_response
 
@@ -124,3 +127,40 @@ def test_cli_run_prints_url_key_and_simulated() -> None:
         stop.set()
         thread.join(30)
     assert result == [0]
+
+
+@pytest.mark.parametrize(
+    ("env", "warns"),
+    [
+        pytest.param({}, False, id="no-key-uses-the-embedded-one"),
+        pytest.param({"BROWSERBASE_API_KEY": "bb_live_x"}, True, id="key-goes-to-browserbase"),
+        pytest.param({"BROWSERBASE_BASE_URL": "http://127.0.0.1:9"}, True, id="another-emulator"),
+        pytest.param({"BROWSERBASE_BASE_URL": "{embedded}"}, False, id="this-emulator"),
+    ],
+)
+def test_function_decorator_says_when_clients_look_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], warns: bool
+) -> None:
+    """A handler registered on the embedded emulator warns if bbnb.Client() would not see it."""
+    with serve_in_thread(EmulatorConfig()) as running:
+        monkeypatch.setattr(server_module, "embedded", lambda: running)
+        for name in ("BROWSERBASE_API_KEY", "BROWSERBASE_BASE_URL"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value.format(embedded=running.base_url))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+
+            @server_module.function("hello")
+            def hello(params: dict[str, Any], context: Any) -> str:
+                return "hi"
+
+        said = [str(w.message) for w in caught if "cannot see it" in str(w.message)]
+        assert bool(said) is warns, said
+        listed = httpx.get(
+            f"{running.base_url}/v1/functions", headers={"X-BB-API-Key": running.api_key}
+        ).json()
+        assert "hello" in str(listed), "registered whatever the warning says"
+        if warns:
+            assert "bb_live_x" not in said[0], "the key is never shown"
+            assert "bbnb.Client(base_url=bbnb.emulator.embedded().base_url)" in said[0]
