@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import html
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,11 +25,20 @@ from typing import Any
 
 import ipywidgets as w
 
-from bbnb.models import Message
+from bbnb.models import Message, MessagePart
 from bbnb.widgets._feedback import ErrorBox
 from bbnb.widgets._video import ReplayFrame, decode_video
 
-__all__ = ["Replay", "ReplayFrame", "RowRef", "Step", "replay", "session_of", "step_text"]
+__all__ = [
+    "Replay",
+    "ReplayFrame",
+    "RowRef",
+    "Step",
+    "part_text",
+    "replay",
+    "session_of",
+    "step_text",
+]
 
 _STEP_STYLE = "font-size:12px;line-height:1.35;max-height:360px;overflow:auto;white-space:pre-wrap"
 _TEXT_LIMIT = 600
@@ -92,23 +102,31 @@ def row_ref(row: Any) -> RowRef:
     return RowRef(session_id)
 
 
+def part_text(part: MessagePart) -> str | None:
+    """One part of an agent message for a person: its text, a tool call with its input,
+    a tool's result, or a file; None for a part with nothing to show."""
+    if part.type in ("text", "reasoning") or (part.text and not part.tool_name):
+        return _short(part.text) if part.text else None
+    if part.type == "tool-call":
+        args = json.dumps(part.input, default=str) if part.input is not None else ""
+        return _short(f"{part.tool_name}({args})")
+    if part.type == "tool-result":
+        return _short(f"{part.tool_name} → {json.dumps(part.output, default=str)}")
+    if part.type == "file":
+        return f"[{part.media_type or 'file'}]"
+    return None
+
+
 def step_text(message: Message) -> str:
-    """One message as a short line for a person: its role and text or tool call."""
-    pieces: list[str] = []
-    for part in message.message.parts:
-        if part.text:
-            pieces.append(part.text)
-        elif part.tool_name:
-            pieces.append(f"{part.tool_name}({_short(part.input)})")
-        elif part.output is not None:
-            pieces.append(f"-> {_short(part.output)}")
-    text = " ".join(pieces).strip() or f"({message.message.role} message)"
+    """One message as a short line for a person: its role, then each part's text."""
+    pieces = [text for text in map(part_text, message.message.parts) if text]
+    text = " ".join(pieces) or f"({message.message.role} message)"
     return f"{message.message.role}: {text}"[:_TEXT_LIMIT]
 
 
-def _short(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= 120 else text[:117] + "..."
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class Step:
@@ -254,10 +272,17 @@ class Replay(w.VBox):  # type: ignore[misc]
             f"{index + 1}/{len(self.frames)}"
         )
         step = self.step_at(frame.t)
+        if step is not None:
+            text = step.text
+        elif self.steps:  # a picture from before the first step (the tab as it opened)
+            first = self.steps[0]
+            text = f"(before the first step, {first.t - frame.t:.1f} s later) {first.text}"
+        else:
+            text = ""
         self.step.value = (
-            ""
-            if step is None
-            else f'<div class="bbnb-replay-step" style="{_STEP_STYLE}">{html.escape(step.text)}</div>'
+            f'<div class="bbnb-replay-step" style="{_STEP_STYLE}">{html.escape(text)}</div>'
+            if text
+            else ""
         )
         if self.slider.value != index:
             self.slider.value = index

@@ -16,7 +16,6 @@ and tests block on an ``Event`` until the panel has settled.
 from __future__ import annotations
 
 import html
-import json
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -26,7 +25,7 @@ import ipywidgets as w
 from bbnb._clock import SystemClock
 from bbnb.widgets._feedback import ErrorBox, guarded, one_line
 from bbnb.widgets.live_view import LiveView
-from bbnb.widgets.replay import Replay
+from bbnb.widgets.replay import Replay, part_text
 from bbnb.wire._sync import run_sync
 
 __all__ = ["AgentDriver", "Driver", "FunctionDriver", "RunPanel", "ShowsRunPanel", "step_text"]
@@ -56,15 +55,10 @@ def _short(text: str, limit: int = _TEXT_LIMIT) -> str:
 
 def step_text(message: Any) -> str:
     """A one-line summary of one agent message (its last meaningful part)."""
-    parts = message.message.parts
-    for part in reversed(parts):
-        if part.type in ("text", "reasoning") and part.text:
-            return _short(part.text)
-        if part.type == "tool-call":
-            args = json.dumps(part.input, default=str) if part.input is not None else ""
-            return _short(f"{part.tool_name}({args})")
-        if part.type == "tool-result":
-            return _short(f"{part.tool_name} → {json.dumps(part.output, default=str)}")
+    for part in reversed(message.message.parts):
+        text = None if part.type == "file" else part_text(part)  # a file alone says little
+        if text:
+            return _short(text)
     return ""
 
 

@@ -11,8 +11,10 @@ import pytest
 
 from bbnb.client._client import Client
 from bbnb.emulator import Emulator, EmulatorConfig
+from bbnb.models import Message
 from bbnb.widgets import LiveView, Replay
 from bbnb.widgets.replay import step_text
+from bbnb.widgets.run_panel import step_text as panel_step_text
 from tests.synthetic_frames import coded_jpeg, read_code
 
 
@@ -166,3 +168,67 @@ def test_replay_of_a_frame_row_reads_the_run(widget_client: Client, finished_run
     assert replay.session_id == finished_run.session_id
     assert replay.run_id == finished_run.run_id
     assert len(replay.steps) == len(list(widget_client.agents.runs.messages(finished_run.run_id)))
+
+
+def test_a_picture_before_the_first_step_names_the_step_to_come(
+    widget_emulator: Emulator, widget_client: Client
+) -> None:
+    """The tab can paint a moment before the agent writes its first step: say what comes next."""
+    run = widget_client.agents.runs.wait(
+        widget_client.agents.runs.create(task="Read the title of example.com").run_id
+    )
+    messages = list(widget_client.agents.runs.messages(run.run_id))
+    recording = widget_emulator.recordings.start(run.session_id)
+    recording.add_frame("TAB", coded_jpeg(1), messages[0].created_at.timestamp() - 0.3)
+    recording.add_frame("TAB", coded_jpeg(2), messages[0].created_at.timestamp() + 0.1)
+    replay = Replay(run, client=widget_client)
+    shown = html.unescape(replay.step.value)
+    assert "(before the first step, 0.3 s later)" in shown
+    assert step_text(messages[0])[:20] in shown
+    replay.slider.value = 1
+    assert "before the first step" not in html.unescape(replay.step.value)
+
+
+def test_tool_calls_and_results_read_as_steps() -> None:
+    """A tool call shows its input and a tool result its output, never ``goto(None)``."""
+    call = Message.model_validate(
+        {
+            "id": "m1",
+            "createdAt": "2026-11-30T12:00:00Z",
+            "message": {
+                "role": "assistant",
+                "content": [
+                    {"type": "text", "text": "Opening the page."},
+                    {
+                        "type": "tool-call",
+                        "toolCallId": "c1",
+                        "toolName": "goto",
+                        "input": {"url": "http://shop.bbnb.test/"},
+                    },
+                ],
+            },
+        }
+    )
+    result = Message.model_validate(
+        {
+            "id": "m2",
+            "createdAt": "2026-11-30T12:00:01Z",
+            "message": {
+                "role": "tool",
+                "content": [
+                    {
+                        "type": "tool-result",
+                        "toolCallId": "c1",
+                        "toolName": "goto",
+                        "output": {"status": 200, "title": "bbnb Shop"},
+                    }
+                ],
+            },
+        }
+    )
+    assert step_text(call) == (
+        'assistant: Opening the page. goto({"url": "http://shop.bbnb.test/"})'
+    )
+    assert step_text(result) == 'tool: goto → {"status": 200, "title": "bbnb Shop"}'
+    assert panel_step_text(result) == 'goto → {"status": 200, "title": "bbnb Shop"}'
+    assert panel_step_text(call) == 'goto({"url": "http://shop.bbnb.test/"})'
