@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextlib
 import logging
 import os
 import threading
@@ -176,6 +177,7 @@ def serve_in_thread(
             failure.append(exc)
         finally:
             started.set()
+            _finish_tasks(loop)
             loop.close()
 
     thread = threading.Thread(target=main, name=f"bbnb-emulator-{port}", daemon=True)
@@ -187,6 +189,18 @@ def serve_in_thread(
     sockets = [s for srv in server.servers for s in srv.sockets]
     bound_port = int(sockets[0].getsockname()[1]) if sockets else port
     return RunningEmulator(emu, server, thread, host, bound_port, loops[0])
+
+
+def _finish_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what still runs on ``loop`` and let it unwind, as ``asyncio.run`` does, so no
+    task (a screencast, a watcher) is left pending on a closed loop."""
+    with contextlib.suppress(Exception):
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
 
 
 _embedded: RunningEmulator | None = None

@@ -66,8 +66,10 @@ def test_agent_task_live_frames_change_then_replay_steps(
         "(sel) => { const i = document.querySelector(sel); return !!i && i.naturalWidth > 0; }",
         arg=LIVE_IMG,
     )
-    first_src = _image_src(lab)
     first = lab.screenshot("live-1", ".bbnb-watch").read_bytes()
+    # read after the screenshot: a busy machine may show a newer picture by then, and the
+    # next screenshot must come from a picture newer than anything the first could show
+    first_src = _image_src(lab)
     lab.page.wait_for_function(
         "([sel, before]) => { const i = document.querySelector(sel); "
         "return !!i && i.src !== before && i.naturalWidth > 0; }",

@@ -62,6 +62,7 @@ async def screencast(
         cdp.on("Target.detachedFromTarget", on_detached),
     ]
     closed = asyncio.ensure_future(cdp.closed.wait())
+    getter: asyncio.Future[ScreencastFrame | None] | None = None
     try:
         await cdp.send("Page.enable", session_id=session)
         await cdp.send(
@@ -81,6 +82,8 @@ async def screencast(
             yield frame
     finally:
         closed.cancel()
+        if getter is not None:
+            getter.cancel()  # closed or cancelled mid-wait: leave no task behind on the loop
         for stop in unsubscribe:
             stop()
         with contextlib.suppress(CdpError):
