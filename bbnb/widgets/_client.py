@@ -1,4 +1,4 @@
-"""The client a form runs with: the one it was given, else a default ``bbnb.Client()``."""
+"""The client a widget talks to: the one it was given, else a default ``bbnb.Client()``."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ __all__ = ["UsesClient"]
 
 
 class UsesClient:
-    """Mixin for forms with a Run button; the default client is made on first use."""
+    """Mixin for widgets that talk to Browserbase (forms, live view, replay, monitor);
+    the default client is made on first use."""
 
     _client: Any = None
 
     @property
     def client(self) -> Any:
-        """The client used by Run (a default ``bbnb.Client()`` on first use)."""
+        """The client this widget talks to (a default ``bbnb.Client()`` on first use)."""
         if self._client is None:
             from bbnb.client._client import Client
 

@@ -25,6 +25,7 @@ import ipywidgets as w
 from bbnb._exceptions import APIStatusError
 from bbnb.client._resources.sessions import SCREENCAST_MAX_WAIT
 from bbnb.models import SessionLiveUrls
+from bbnb.widgets._client import UsesClient
 from bbnb.widgets._feedback import ErrorBox, call_guarded
 from bbnb.widgets.replay import session_of
 
@@ -105,7 +106,7 @@ class ClientFeed:
         return self._ended
 
 
-class LiveView(w.VBox):  # type: ignore[misc]
+class LiveView(UsesClient, w.VBox):  # type: ignore[misc]
     """The live browser of a session (or of a run's session)."""
 
     def __init__(
@@ -178,15 +179,6 @@ class LiveView(w.VBox):  # type: ignore[misc]
             self._thread.start()
         else:
             self._stopped.set()
-
-    @property
-    def client(self) -> Any:
-        """The client that reads the session (a default ``bbnb.Client()``)."""
-        if self._client is None:
-            from bbnb.client._client import Client
-
-            self._client = Client()
-        return self._client
 
     @property
     def running(self) -> bool:

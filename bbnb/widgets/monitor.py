@@ -22,6 +22,7 @@ import ipywidgets as w
 
 from bbnb._clock import SystemClock
 from bbnb.widgets._badge import SimulatedBadge
+from bbnb.widgets._client import UsesClient
 from bbnb.widgets._feedback import ErrorBox, guarded
 from bbnb.widgets.live_view import LiveView
 from bbnb.wire._sync import run_sync
@@ -32,7 +33,7 @@ _FINISHED = frozenset({"COMPLETED", "FAILED", "STOPPED", "TIMED_OUT", "NOT_SUBMI
 _TABLE_ROWS = 200
 
 
-class RunMonitor(w.VBox):  # type: ignore[misc]
+class RunMonitor(UsesClient, w.VBox):  # type: ignore[misc]
     """Watch ``batch`` (a ``bbnb.runs.Batch``) until every run has finished."""
 
     def __init__(
@@ -87,15 +88,6 @@ class RunMonitor(w.VBox):  # type: ignore[misc]
             threading.Thread(target=self._loop, name="bbnb-monitor", daemon=True).start()
         else:
             self._settled.set()
-
-    @property
-    def client(self) -> Any:
-        """The client used to refresh and stop runs (a default ``bbnb.Client()``)."""
-        if self._client is None:
-            from bbnb.client._client import Client
-
-            self._client = Client()
-        return self._client
 
     @property
     def finished(self) -> bool:

@@ -26,6 +26,7 @@ from typing import Any
 import ipywidgets as w
 
 from bbnb.models import Message, MessagePart
+from bbnb.widgets._client import UsesClient
 from bbnb.widgets._feedback import ErrorBox
 from bbnb.widgets._video import ReplayFrame, decode_video
 
@@ -151,7 +152,7 @@ def _log_time(stamp: float) -> float:
     return stamp / 1000 if stamp > 1e11 else stamp
 
 
-class Replay(w.VBox):  # type: ignore[misc]
+class Replay(UsesClient, w.VBox):  # type: ignore[misc]
     """The recording of a session (or of a run's session), frame by frame."""
 
     def __init__(
@@ -208,15 +209,6 @@ class Replay(w.VBox):  # type: ignore[misc]
         self.slider.max = self.play.max = last
         self.play.interval = self._interval()
         self.show(0)
-
-    @property
-    def client(self) -> Any:
-        """The client that reads the replay (a default ``bbnb.Client()``)."""
-        if self._client is None:
-            from bbnb.client._client import Client
-
-            self._client = Client()
-        return self._client
 
     def _load_steps(self, messages: Sequence[Message] | None) -> list[Step]:
         if messages is None and self.run_id is not None:
