@@ -175,7 +175,7 @@ class _Router(httpx.AsyncBaseTransport):
         host = request.url.host
         if is_local_web(host):
             return await self._web.handle_async_request(request)
-        if is_loopback(host) or self._open_web:
+        if reachable_here(str(request.url), open_web=self._open_web):
             return await self._net.handle_async_request(request)
         raise httpx.ConnectError(f"net::ERR_BLOCKED: {closed_web(host)}", request=request)
 
