@@ -18,7 +18,6 @@ from bbnb import __version__
 
 __all__ = ["main"]
 
-DEMO_PER_CATEGORY = 3  # product pages per shop category: 12 tasks on the local web
 DEMO_MAX = 24
 
 # With a key the runs happen in Browserbase's cloud, which cannot reach the local web:
