@@ -303,7 +303,7 @@ class LiveSessions:
         on a busy machine) would otherwise leave that page out of the replay."""
         browser = self.browsers.get(session_id)
         recording = self.emu.recordings.recording(session_id)
-        if browser is None or recording is None or browser.closing:
+        if browser is None or recording is None or not recording.record or browser.closing:
             return
         cdp = browser.cdp
         with contextlib.suppress(CdpError, ConnectionError, TimeoutError, KeyError):
