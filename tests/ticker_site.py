@@ -55,9 +55,15 @@ class _Pages(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def ticker_site(load_seconds: float = LOAD_SECONDS) -> Iterator[str]:
-    """Serve the ticker pages; yields the base URL (``http://127.0.0.1:PORT``)."""
-    handler = type("Pages", (_Pages,), {"release": threading.Event(), "load_seconds": load_seconds})
+def ticker_site(
+    load_seconds: float = LOAD_SECONDS, release: threading.Event | None = None
+) -> Iterator[str]:
+    """Serve the ticker pages; yields the base URL (``http://127.0.0.1:PORT``).
+
+    ``release``: set it to let the pages finish loading before ``load_seconds`` (a test
+    can hold a run busy until it has seen what it waits for)."""
+    release = release if release is not None else threading.Event()
+    handler = type("Pages", (_Pages,), {"release": release, "load_seconds": load_seconds})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -7,6 +7,7 @@ a real agent run in Chromium on the ticker page, whose picture changes while it 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -24,10 +25,15 @@ from tests.ticker_site import ticker_site
 pytestmark = pytest.mark.e2e
 
 
+# The ticker page finishes loading when the test has seen what it waits for (or after
+# 60 s): the run stays busy on a changing page however slow this machine is.
+LOADED = threading.Event()
+
+
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
-    """The ticker page server."""
-    with ticker_site() as url:
+    """The ticker page server; its page loads once ``LOADED`` is set."""
+    with ticker_site(load_seconds=60.0, release=LOADED) as url:
         yield url
 
 
@@ -70,6 +76,16 @@ def test_live_shows_the_run_browser_and_stops_with_it(
     live_views: list[Any], run: Callable[[str], Cell], site: str
 ) -> None:
     """The view follows the run's session while the magic waits and stops when it returns."""
+
+    def release_once_two_pictures_showed() -> None:
+        while not LOADED.is_set():
+            view = live_views[0].view if live_views else None
+            if view is not None and view.frames_shown >= 2:
+                LOADED.set()
+            LOADED.wait(0.05)
+
+    watcher = threading.Thread(target=release_once_two_pictures_showed, daemon=True)
+    watcher.start()
     cell = run(f'%bb_run agent "Go to {site}/ticker and report the title" --live -o answer')
     assert cell.error is None, cell.err
     assert len(live_views) == 1
@@ -79,6 +95,8 @@ def test_live_shows_the_run_browser_and_stops_with_it(
     assert follow.view is not None and follow.view.frames_shown >= 2
     assert follow.view.session_id == follow.find_run().session_id
     assert follow.box.errors == []
+    LOADED.set()
+    watcher.join(5)
 
 
 @pytest.mark.parametrize(
